@@ -1,0 +1,182 @@
+"""Samples, batches and the Collector base class.
+
+A collector turns one target into one :class:`Batch`. It knows nothing of the
+store, alerts or dashboards. Kind-specific code implements only ``collect()``;
+``run()`` (here, once for every kind) times it, enforces the target's timeout,
+catches every error and always reports ``lookout_target_up`` and
+``lookout_collect_duration_seconds`` with the error text.
+
+Example::
+
+    class Uptime(Collector):
+        kind = "uptime"
+
+        def collect(self) -> Iterable[Sample]:
+            yield Sample("lookout_uptime_seconds", time.time() - START,
+                         help="Seconds since start.")
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+Kind = Literal["gauge", "counter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of one series at collection time.
+
+    ``name`` is the full exposition name: counters of Lookout's own and of
+    redis_exporter end in ``_total``; postgres_exporter-compatible counters keep
+    that exporter's names (``pg_stat_database_blks_hit``) so dashboards built
+    for it work. ``kind`` tells the store and the exporter how to treat it.
+    """
+
+    name: str
+    value: float
+    labels: Mapping[str, str] = field(default_factory=dict)
+    kind: Kind = "gauge"
+    help: str = ""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one collection of one target produced.
+
+    ``documents`` holds structured data that is not a metric (a blocking pid
+    chain, the index audit, top statements with their text): kept as the
+    latest document per key for the dashboard, never as metric labels.
+    """
+
+    target: str
+    kind: str
+    started_at: float
+    duration: float = 0.0
+    up: bool = True
+    error: str | None = None
+    samples: list[Sample] = field(default_factory=list)
+    documents: dict[str, Any] = field(default_factory=dict)
+
+
+class CollectorError(Exception):
+    """A clear, user-facing reason why a collection failed.
+
+    ``permanent`` marks errors that retrying will not fix (bad credentials,
+    a missing database); transient ones (timeouts, refused connections) are
+    expected to clear by themselves.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class CollectorTimeout(CollectorError):
+    pass
+
+
+class Collector:
+    """Base class: subclasses set ``kind`` and implement ``collect()``.
+
+    ``target`` is the validated target config model (``core.config.Target``);
+    ``clock`` is injectable for tests. A collector instance lives as long as
+    its target, so it may keep a connection and the previous poll's counters
+    (to compute ratios from deltas) on ``self``.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, target: Any, *, clock: Callable[[], float] = time.time) -> None:
+        self.target = target
+        self.clock = clock
+        self.documents: dict[str, Any] = {}
+
+    # -- to implement -------------------------------------------------------
+    def collect(self) -> Iterable[Sample]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections; called on shutdown and after a timeout."""
+
+    # -- the wrapper ---------------------------------------------------------
+    @property
+    def base_labels(self) -> dict[str, str]:
+        return {"target": self.target.name, "kind": self.kind}
+
+    def run(self) -> Batch:
+        """Collect once, never raising. The batch always carries up and duration."""
+        started = self.clock()
+        t0 = time.perf_counter()
+        self.documents = {}
+        batch = Batch(target=self.target.name, kind=self.kind, started_at=started)
+        samples, error = _call_with_timeout(self._collect_list, self.target.timeout)
+        batch.duration = time.perf_counter() - t0
+        if error is None:
+            batch.samples = [s for s in samples if _is_number(s.value)]
+            batch.documents = dict(self.documents)
+        else:
+            batch.up = False
+            batch.error = error
+            if isinstance(error, str) and error.startswith("timed out"):
+                # The hung call may still hold a connection: drop it so the
+                # next run starts clean instead of queueing behind it.
+                try:
+                    self.close()
+                except Exception:  # noqa: BLE001 - closing a broken client
+                    pass
+        batch.samples.extend(self._self_samples(batch))
+        return batch
+
+    def _collect_list(self) -> list[Sample]:
+        return list(self.collect())
+
+    def _self_samples(self, batch: Batch) -> list[Sample]:
+        labels = self.base_labels
+        return [
+            Sample("lookout_target_up", 1.0 if batch.up else 0.0, labels,
+                   help="1 if the last collection of the target succeeded, else 0."),
+            Sample("lookout_collect_duration_seconds", batch.duration, labels,
+                   help="Wall time of the last collection of the target."),
+        ]
+
+
+def _is_number(value: float) -> bool:
+    # NaN from a target is "no value", not a sample; +/-Inf are legal in
+    # Prometheus exposition and kept.
+    try:
+        return not math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _call_with_timeout(fn: Callable[[], list[Sample]], timeout: float) -> tuple[list[Sample], str | None]:
+    """Run ``fn`` in a daemon thread and wait at most ``timeout`` seconds.
+
+    Python cannot kill a thread, so a hung call is abandoned: the daemon
+    thread finishes or dies with the process, and the caller moves on with
+    a "timed out" error. Collectors also set socket/statement timeouts of
+    their own so abandoned threads end soon.
+    """
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["samples"] = fn()
+        except CollectorError as exc:
+            result["error"] = str(exc) or exc.__class__.__name__
+        except Exception as exc:  # noqa: BLE001 - any failure becomes up=0 + text
+            result["error"] = f"{exc.__class__.__name__}: {exc}"
+
+    thread = threading.Thread(target=target, name="collect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return [], f"timed out after {timeout:g}s"
+    if "error" in result:
+        return [], result["error"]
+    return result.get("samples", []), None

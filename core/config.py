@@ -1,0 +1,283 @@
+"""config.yaml -> validated pydantic models, parsed once.
+
+Every problem is reported with file, line and key path, and no traceback::
+
+    config.yaml:12 targets[1].interval: '5 minutes' is not a duration (use 15s, 5m, 1h)
+
+Secrets come from the environment as ``${NAME}``; the substituted values are
+remembered (``Config.secret_values``) so logs and pages can mask them.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from collectors.registry import target_models
+from core.durations import Duration
+from core.errors import ConfigError
+from core.targets import Model, TargetBase
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ServerConfig(Model):
+    host: str = Field("127.0.0.1", description="Address to bind. Loopback by default.")
+    port: int = Field(8050, ge=1, le=65535, description="Port of the dashboard, /api and /metrics.")
+    public_url: str | None = Field(None, description="URL people reach Lookout at; used in alert links.")
+
+
+class Retention(Model):
+    raw: Duration = Field(7 * 86400.0, description="Keep raw samples this long.")
+    minute: Duration = Field(30 * 86400.0, description="Keep 1-minute rollups this long.")
+    hour: Duration = Field(365 * 86400.0, description="Keep 1-hour rollups this long.")
+
+
+class StoreConfig(Model):
+    url: str = Field(
+        "sqlite:///lookout.db",
+        description="SQLAlchemy URL naming the driver. A relative SQLite path is next to the config file; "
+        "PostgreSQL as `postgresql+psycopg://user@host/db` (password via `${ENV}`).",
+    )
+    retention: Retention = Field(default_factory=Retention)
+
+    @field_validator("url")
+    @classmethod
+    def _driver_named(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0]
+        if scheme in ("postgresql", "postgres"):
+            raise ValueError("name the driver: use postgresql+psycopg://...")
+        if scheme not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError(f"unsupported store {scheme!r} (use sqlite:///FILE or postgresql+psycopg://...)")
+        return url
+
+
+def _target_union() -> Any:
+    models = tuple(target_models())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - built at runtime
+
+
+class Config(Model):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _secret_values: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for t in self.targets:
+            if t.name in seen:
+                raise ValueError(f"duplicate target name {t.name!r}")
+            seen.add(t.name)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def secret_values(self) -> frozenset[str]:
+        return self._secret_values
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path resolved next to the config."""
+        url = self.store.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            rel = url[len("sqlite:///"):]
+            if rel and rel != ":memory:":
+                return "sqlite:///" + str((self._base_dir / rel).resolve())
+        return url
+
+    def target(self, name: str) -> TargetBase:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+
+# -- loading ------------------------------------------------------------------
+
+def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from None
+    return parse_config(text, name=str(path), base_dir=path.resolve().parent, env=env)
+
+
+def parse_config(text: str, *, name: str = "config.yaml", base_dir: Path | None = None,
+                 env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ) if env is None else env
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}: invalid YAML: {problem}"]) from None
+    if data is None:
+        data = {}
+    lines: dict[tuple, int] = {}
+    problems: list[str] = []
+    if node is not None:
+        _walk_lines(node, (), lines, problems, name)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{name}:1: the config must be a mapping of sections (server, store, targets)"])
+
+    secrets: set[str] = set()
+    data = _substitute(data, (), env, secrets, problems, lines, name)
+    problems.extend(_duplicate_targets(data, lines, name))
+    if problems:
+        raise ConfigError(problems)
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_format_error(e, data, lines, name) for e in exc.errors()]) from None
+    cfg._base_dir = base_dir or Path.cwd()
+    cfg._secret_values = frozenset(s for s in secrets if s)
+    return cfg
+
+
+def format_path(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _walk_lines(node: yaml.Node, path: tuple, lines: dict, problems: list[str], name: str) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            k = key.value
+            if k in seen:
+                problems.append(f"{name}:{key.start_mark.line + 1} {format_path(path + (k,))}: duplicate key")
+            seen.add(k)
+            lines[path + (k,)] = key.start_mark.line + 1
+            _walk_lines(value, path + (k,), lines, problems, name)
+            lines[path + (k,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk_lines(item, path + (i,), lines, problems, name)
+
+
+def _line(lines: dict, path: tuple) -> int | None:
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _where(name: str, lines: dict, path: tuple) -> str:
+    line = _line(lines, path)
+    return f"{name}:{line}" if line else name
+
+
+def _substitute(value: Any, path: tuple, env: dict, secrets: set, problems: list, lines: dict, name: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, path + (k,), env, secrets, problems, lines, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, path + (i,), env, secrets, problems, lines, name) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        def repl(m: re.Match[str]) -> str:
+            var = m.group(1)
+            if var not in env:
+                problems.append(f"{_where(name, lines, path)} {format_path(path)}: "
+                                f"environment variable {var} is not set")
+                return ""
+            secrets.add(env[var])
+            return env[var]
+        return _ENV.sub(repl, value)
+    return value
+
+
+def _duplicate_targets(data: dict, lines: dict, name: str) -> list[str]:
+    targets = data.get("targets")
+    if not isinstance(targets, list):
+        return []
+    first: dict[str, int] = {}
+    out = []
+    for i, t in enumerate(targets):
+        if isinstance(t, dict) and isinstance(t.get("name"), str):
+            n = t["name"]
+            if n in first:
+                p = ("targets", i, "name")
+                out.append(f"{_where(name, lines, p)} {format_path(p)}: duplicate target name {n!r} "
+                           f"(first at targets[{first[n]}])")
+            else:
+                first[n] = i
+    return out
+
+
+def _data_path(loc: tuple, data: Any) -> tuple:
+    """Map a pydantic error location to a path in the YAML data.
+
+    Discriminated unions put the tag into the location
+    (``targets.1.postgres.dsn``); drop it so the path reads as written.
+    """
+    out: list = []
+    cur = data
+    for el in loc:
+        if isinstance(cur, dict) and el not in cur and cur.get("kind") == el:
+            continue
+        out.append(el)
+        if isinstance(cur, dict):
+            cur = cur.get(el)
+        elif isinstance(cur, list) and isinstance(el, int) and el < len(cur):
+            cur = cur[el]
+        else:
+            cur = None
+    return tuple(out)
+
+
+def _known_keys() -> set[str]:
+    keys: set[str] = set()
+    stack: list[type] = [Config, *target_models()]
+    seen: set[type] = set()
+    while stack:
+        m = stack.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for fname, f in m.model_fields.items():
+            keys.add(fname)
+            ann = f.annotation
+            if isinstance(ann, type) and issubclass(ann, Model):
+                stack.append(ann)
+    return keys
+
+
+def _format_error(err: dict, data: dict, lines: dict, name: str) -> str:
+    path = _data_path(tuple(err["loc"]), data)
+    msg = err["msg"]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = path[-1] if path else "?"
+        close = difflib.get_close_matches(str(key), sorted(_known_keys()), n=1)
+        msg = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif kind in ("union_tag_not_found", "union_tag_invalid"):
+        kinds = ", ".join(sorted(t.model_fields["kind"].default for t in target_models()))
+        got = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None
+        msg = (f"unknown kind {got!r} (one of: {kinds})" if got is not None
+               else f"required key 'kind' is missing (one of: {kinds})")
+        if got is not None:
+            path = path + ("kind",)
+    else:
+        msg = msg.removeprefix("Value error, ")
+        if "input" in err and not isinstance(err["input"], (dict, list)) and kind not in ("value_error",):
+            msg += f" (got {err['input']!r})"
+    return f"{_where(name, lines, path)} {format_path(path)}: {msg}"
