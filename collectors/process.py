@@ -24,9 +24,11 @@ class ProcessCollector(Collector):
 
     def __init__(self, target: ProcessTarget, **kw) -> None:
         super().__init__(target, **kw)
-        self.proc = psutil.Process(target.pid)
+        self.proc: psutil.Process | None = None
 
     def collect(self) -> Iterable[Sample]:
+        if self.proc is None:  # here, not in __init__: a missing pid is a collection error
+            self.proc = psutil.Process(self.target.pid)
         p = self.proc
         with p.oneshot():
             cpu = p.cpu_times()

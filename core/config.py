@@ -142,7 +142,7 @@ def parse_config(text: str, *, name: str = "config.yaml", base_dir: Path | None 
     if problems:
         raise ConfigError(problems)
     try:
-        cfg = Config.model_validate(data)
+        cfg = Config.model_validate(data, context={"from_file": True})
     except ValidationError as exc:
         raise ConfigError([_format_error(e, data, lines, name) for e in exc.errors()]) from None
     cfg._base_dir = base_dir or Path.cwd()

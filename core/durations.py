@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -30,9 +30,11 @@ def format_duration(seconds: float) -> str:
     return "".join(out) or "0s"
 
 
-def _coerce(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # Already seconds: models built in code (tests) pass floats.
+def _coerce(value: Any, info: ValidationInfo) -> float:
+    from_file = bool(info.context and info.context.get("from_file"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not from_file:
+        # Already seconds: models built in code (tests) pass floats. In a file a
+        # bare number is ambiguous (seconds? milliseconds?) and refused.
         return float(value)
     return parse_duration(value)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.durations import Duration
 
-_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]*$"
+_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 
 
 class Model(BaseModel):

@@ -1,0 +1,88 @@
+"""``/api/health``: is Lookout itself working, and how are its targets.
+
+Status, in the spirit of the IETF health-check draft (pass, warn, fail):
+- fail (HTTP 503): Lookout cannot do its job: the store is not writable, or
+  no scheduler is alive (in-process, or a worker heartbeat for web replicas).
+- warn (HTTP 200): Lookout works but something it watches is down or stale.
+  A watched database being down is not Lookout failing: a load balancer must
+  not take Lookout out of rotation exactly when it is needed most.
+- pass (HTTP 200): everything collected recently.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from core.masking import mask
+
+# A target is stale when its last success is older than this many intervals.
+STALE_INTERVALS = 3
+HEARTBEAT_STALE_SECONDS = 45.0
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def health(runtime: Any) -> tuple[dict, int]:
+    now = runtime.clock()
+    secrets = runtime.config.secret_values
+    checks: dict[str, dict] = {}
+
+    store_error = runtime.store.check_writable()
+    checks["store"] = {"status": "fail" if store_error else "pass"}
+    if store_error:
+        checks["store"]["error"] = mask(store_error, secrets)
+
+    checks["scheduler"] = _scheduler_check(runtime, now)
+
+    statuses = {}
+    if not store_error:
+        try:
+            statuses = {s.target: s for s in runtime.store.target_status()}
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["store"] = {"status": "fail", "error": mask(f"{exc.__class__.__name__}: {exc}", secrets)}
+
+    targets = [_target_entry(t, statuses.get(t.name), now, secrets) for t in runtime.config.targets]
+    worst = "pass"
+    if any(t["status"] != "pass" for t in targets):
+        worst = "warn"
+    if any(c["status"] == "fail" for c in checks.values()):
+        worst = "fail"
+    body = {"status": worst, "time": iso(now), "role": runtime.role, "checks": checks, "targets": targets}
+    return body, 503 if worst == "fail" else 200
+
+
+def _scheduler_check(runtime: Any, now: float) -> dict:
+    if runtime.scheduler is not None:
+        ok = runtime.scheduler.running
+        return {"status": "pass" if ok else "fail", "running": ok}
+    # A web replica has no scheduler of its own: look for a live worker.
+    try:
+        beats = [w.heartbeat_ts for w in runtime.store.workers()]
+    except Exception:  # noqa: BLE001 - the store check reports the cause
+        beats = []
+    age = now - max(beats) if beats else None
+    ok = age is not None and age < HEARTBEAT_STALE_SECONDS
+    return {"status": "pass" if ok else "fail", "running": ok,
+            "last_heartbeat_age_seconds": None if age is None else round(age, 3)}
+
+
+def _target_entry(target: Any, status: Any, now: float, secrets: frozenset[str]) -> dict:
+    entry: dict[str, Any] = {"name": target.name, "kind": target.kind, "interval_seconds": target.interval}
+    if status is None:
+        entry.update(status="warn", up=None, last_success=None, last_success_age_seconds=None,
+                     last_error="not collected yet")
+        return entry
+    age = None if status.last_success is None else round(now - status.last_success, 3)
+    stale = age is None or age > STALE_INTERVALS * target.interval
+    entry.update(
+        status="pass" if status.up and not stale else "warn",
+        up=bool(status.up),
+        last_attempt=iso(status.last_attempt),
+        last_success=iso(status.last_success),
+        last_success_age_seconds=age,
+        last_duration_seconds=status.duration,
+        last_error=mask(status.last_error, secrets) if status.last_error else None,
+    )
+    return entry

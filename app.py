@@ -1,0 +1,89 @@
+"""Lookout: entry point and CLI. Wires things together; does nothing at import.
+
+    python app.py [--config config.yaml] [--host 127.0.0.1] [--port 8050] [--role all|web|worker]
+    python app.py check-config [--config config.yaml]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from flask import Flask
+
+from core.config import Config, load_config
+from core.errors import ConfigError
+from core.logs import setup_logging
+from core.runtime import ROLES, Runtime, build_runtime
+from core.webapp import make_flask_app
+
+log = logging.getLogger("lookout")
+
+
+def create_app(config: Config, *, role: str = "all", runtime: Runtime | None = None) -> Flask:
+    """Build the Flask app and everything behind it; starts nothing."""
+    runtime = runtime or build_runtime(config, role=role)
+    return make_flask_app(runtime)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="app.py", description="Lookout: health dashboard for a web shop's backend.")
+    p.add_argument("command", nargs="?", choices=["run", "check-config"], default="run")
+    p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
+    p.add_argument("--host", help="bind address (default: server.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: server.port, 8050)")
+    p.add_argument("--role", choices=ROLES, default="all",
+                   help="all: everything in one process; web: dashboard and API; worker: collection")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    if args.command == "check-config":
+        print(f"{args.config}: OK ({len(config.targets)} targets)")
+        return 0
+    setup_logging(config.secret_values, args.log_level)
+    return serve(config, args)
+
+
+def serve(config: Config, args: argparse.Namespace) -> int:
+    import waitress
+
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    runtime = build_runtime(config, role=args.role)
+    app = make_flask_app(runtime)
+    server = waitress.create_server(app, host=host, port=port, threads=8)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runtime.start()
+    url = f"http://{host}:{server.effective_port}"
+    print(f"Lookout ({args.role}) on {url}\n  health:  {url}/api/health\n  metrics: {url}/metrics", flush=True)
+    try:
+        server.run()
+    except OSError:
+        if not stopping.is_set():  # closed by stop() otherwise
+            raise
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Builds the parts of one Lookout process from a validated Config.
+
+Nothing here starts threads: ``start()`` does, and only for the roles that
+own the schedule. Clock and store are injectable so tests pass their own.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.registry import collector_for
+from core.config import Config
+from core.pipeline import Pipeline
+from core.scheduler import Scheduler
+from exporter.snapshot import Snapshot
+from store import Store
+
+log = logging.getLogger("lookout")
+
+ROLES = ("all", "web", "worker")
+
+
+@dataclass
+class Runtime:
+    config: Config
+    role: str
+    store: Store
+    snapshot: Snapshot
+    pipeline: Pipeline
+    scheduler: Scheduler | None
+    clock: Callable[[], float] = time.time
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def collects(self) -> bool:
+        return self.role in ("all", "worker")
+
+    def start(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        self.store.close()
+
+
+def build_runtime(config: Config, *, role: str = "all", store: Store | None = None,
+                  clock: Callable[[], float] = time.time) -> Runtime:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    store = store or Store(config.store_url(), retention=config.store.retention, clock=clock)
+    store.migrate()
+    snapshot = Snapshot()
+    pipeline = Pipeline(store, snapshot, secrets=config.secret_values,
+                        target_labels={t.name: dict(t.labels) for t in config.targets})
+    scheduler = None
+    if role in ("all", "worker"):
+        collectors = [collector_for(t) for t in config.targets]
+        scheduler = Scheduler(collectors, pipeline, store, role=role, clock=clock)
+    return Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
+                   scheduler=scheduler, clock=clock)

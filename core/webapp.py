@@ -1,0 +1,25 @@
+"""The Flask application factory: JSON API, /metrics and (later) the dashboard."""
+from __future__ import annotations
+
+from flask import Flask, redirect
+
+import api.routes
+import exporter.views
+from core.runtime import Runtime
+
+
+def make_flask_app(runtime: Runtime) -> Flask:
+    app = Flask("lookout")
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["lookout"] = runtime
+    api.routes.init_app(app, runtime)
+    if runtime.collects:
+        # /metrics is served by the process that collects (DESIGN.md): a web
+        # replica has no snapshot of its own to serve.
+        exporter.views.init_app(app, runtime.snapshot)
+
+    @app.get("/")
+    def index():
+        return redirect("/api/health")
+
+    return app

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh machine and runs them.
+# Usage: bash scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -r requirements.txt -r requirements-dev.txt
+
+# Peers the tests run for real: promtool (exposition lint), Chromium for the
+# dashboard's browser tests. Installed from Debian's packages when missing.
+need=()
+command -v promtool >/dev/null || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing: ${need[*]} (install them: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+
+eval "$(.venv/bin/python scripts/services.py)"
+export LOOKOUT_TEST_PG LOOKOUT_TEST_REDIS
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,96 @@
+"""Engine creation and write transactions, the only dialect-aware plumbing.
+
+SQLite gets WAL (readers never block the writer), ``synchronous=NORMAL``
+(durable at checkpoints, fast commits), a busy timeout (another process -- a
+web replica, a worker -- may hold the write lock briefly) and foreign keys.
+Write transactions on SQLite start with ``BEGIN IMMEDIATE``: a deferred
+transaction that reads and then writes can fail with SQLITE_BUSY without
+waiting when another connection wrote meanwhile, and the busy timeout does not
+help there. Inside one process writers also queue on a lock, so scheduler
+threads wait in Python instead of spinning on the busy handler.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+
+BUSY_TIMEOUT_MS = 10_000
+_IMMEDIATE = "lookout_begin_immediate"
+
+
+def create_store_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        # check_same_thread=False: the pool hands connections to whichever
+        # scheduler thread asks; a connection is still used by one thread at a time.
+        engine = create_engine(u, connect_args={"check_same_thread": False,
+                                                "timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    if u.get_backend_name() == "postgresql":
+        return create_engine(u, pool_pre_ping=True, pool_size=8, max_overflow=8)
+    raise ValueError(f"unsupported store URL {u.render_as_string()!r}: use sqlite:///FILE "
+                     "or postgresql+psycopg://...")
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control from the sqlite3 module so "begin" below
+    # decides between BEGIN and BEGIN IMMEDIATE.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+        except Exception:  # noqa: BLE001 - a read-only open cannot switch modes; reads still work
+            pass
+    finally:
+        cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+class Writer:
+    """Hands out write transactions: serialized per process on SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock: threading.Lock | None = threading.Lock() if is_sqlite(engine) else None
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        if self._lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._lock, self.engine.connect() as conn:
+            conn.execution_options(**{_IMMEDIATE: True})
+            with conn.begin():
+                yield conn
+
+
+def insert_for(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which has on_conflict_do_nothing/do_update.
+
+    Both dialects spell upserts the same way in SQLAlchemy (``index_elements``,
+    ``set_``, ``.excluded``), so callers stay dialect-neutral.
+    """
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
