@@ -51,6 +51,10 @@ class Batch:
     ``documents`` holds structured data that is not a metric (a blocking pid
     chain, the index audit, top statements with their text): kept as the
     latest document per key for the dashboard, never as metric labels.
+
+    ``carried`` holds the last samples of families that were not due this
+    cycle (a 5-minute family on a 15-second target): /metrics keeps showing
+    them, but the store does not write the same value again.
     """
 
     target: str
@@ -61,6 +65,7 @@ class Batch:
     error: str | None = None
     samples: list[Sample] = field(default_factory=list)
     documents: dict[str, Any] = field(default_factory=dict)
+    carried: list[Sample] = field(default_factory=list)
 
 
 class CollectorError(Exception):
@@ -94,7 +99,9 @@ class Collector:
     def __init__(self, target: Any, *, clock: Callable[[], float] = time.time) -> None:
         self.target = target
         self.clock = clock
+        # Filled by collect(): see Batch.documents and Batch.carried.
         self.documents: dict[str, Any] = {}
+        self.carried: list[Sample] = []
 
     # -- to implement -------------------------------------------------------
     def collect(self) -> Iterable[Sample]:
@@ -112,13 +119,14 @@ class Collector:
         """Collect once, never raising. The batch always carries up and duration."""
         started = self.clock()
         t0 = time.perf_counter()
-        self.documents = {}
+        self.documents, self.carried = {}, []
         batch = Batch(target=self.target.name, kind=self.kind, started_at=started)
         samples, error = _call_with_timeout(self._collect_list, self.target.timeout)
         batch.duration = time.perf_counter() - t0
         if error is None:
             batch.samples = [s for s in samples if _is_number(s.value)]
             batch.documents = dict(self.documents)
+            batch.carried = [s for s in self.carried if _is_number(s.value)]
         else:
             batch.up = False
             batch.error = error

@@ -46,11 +46,12 @@ class Pipeline:
         return batch
 
     def handle(self, batch: Batch, interval: float | None = None) -> None:
-        batch.samples = self._labelled(batch)
+        batch.samples = self._labelled(batch, batch.samples)
+        batch.carried = self._labelled(batch, batch.carried)
         if batch.error:
             batch.error = mask(batch.error, self.secrets)
             log.warning("target %s is down: %s", batch.target, batch.error)
-        self.snapshot.update(batch.target, batch.samples)
+        self.snapshot.update(batch.target, batch.samples + batch.carried)
         try:
             written = self.store.write_batch(batch, interval=interval)
         except Exception as exc:  # noqa: BLE001 - the store failing must not stop collection
@@ -68,11 +69,11 @@ class Pipeline:
                 log.exception("batch listener %r failed for %s", listener, batch.target)
         self.snapshot.update(SELF_TARGET, self._self_samples())
 
-    def _labelled(self, batch: Batch) -> list[Sample]:
+    def _labelled(self, batch: Batch, samples: list[Sample]) -> list[Sample]:
         extra = {**self.target_labels.get(batch.target, {}), "target": batch.target}
         # Labels the collector set win over config labels, as with Prometheus'
         # honor_labels: a collector knows better what its series are.
-        return [replace(s, labels={**extra, **s.labels}) for s in batch.samples]
+        return [replace(s, labels={**extra, **s.labels}) for s in samples]
 
     def _self_samples(self) -> list[Sample]:
         with self._lock:
