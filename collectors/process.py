@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
+from pydantic import Field
+
 import psutil
 
 from collectors.base import Collector, Sample
@@ -15,8 +17,10 @@ from core.targets import TargetBase
 
 
 class ProcessTarget(TargetBase):
+    """Lookout's own CPU, memory, open files and threads."""
+
     kind: Literal["process"] = "process"
-    pid: int | None = None  # None: this process. Another pid is for tests and sidecars.
+    pid: int | None = Field(None, description="Process to watch; empty: Lookout itself.")
 
 
 class ProcessCollector(Collector):
