@@ -22,6 +22,7 @@ from collectors.registry import target_models
 from core.durations import Duration
 from core.errors import ConfigError
 from core.targets import Model, TargetBase
+from demo.config import DemoConfig
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -68,6 +69,7 @@ class Config(Model):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
+    demo: DemoConfig = Field(default_factory=DemoConfig)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _secret_values: frozenset[str] = PrivateAttr(default_factory=frozenset)

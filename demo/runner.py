@@ -1,0 +1,131 @@
+"""Runs the embedded default: servers, the demo shop, its load and scenarios.
+
+Started by the process that owns the schedule (role all or worker) when
+``demo.enabled`` is true, before the first collection; stopped on exit.
+A config that points at real servers has ``demo.enabled: false`` and starts
+nothing embedded.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import create_engine
+
+from demo.config import DemoConfig
+from demo.embedded import EmbeddedPostgres, EmbeddedRedis
+from demo.load import LoadGenerator
+from demo.shop import schema
+from demo.shop.app import create_shop
+from demo.shop.scenarios import Hooks, Scenarios
+
+log = logging.getLogger("lookout.demo")
+
+SHOP_DB = "shop"
+
+
+def progress(msg: str) -> None:
+    print(f"  demo: {msg}", file=sys.stderr, flush=True)
+
+
+class Demo:
+    def __init__(self, config: DemoConfig, base_dir: Path) -> None:
+        self.config = config
+        data = (base_dir / config.data_dir).resolve()
+        self.pg = EmbeddedPostgres(data / "postgres", config.postgres_port)
+        self.redis = EmbeddedRedis(data / "redis", config.redis_port)
+        self.scenarios = Scenarios(Hooks(on_start=self._scenario_started, on_stop=self._scenario_stopped))
+        self.load: LoadGenerator | None = None
+        self._server = None
+        self._threads: list[threading.Thread] = []
+        self._lock_stop = threading.Event()
+        self._flush_stop = threading.Event()
+
+    @property
+    def shop_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.shop_port}"
+
+    def start(self) -> None:
+        progress("starting embedded PostgreSQL (first start initialises it: a few seconds)")
+        self.pg.start()
+        progress("starting embedded Redis")
+        self.redis.start()
+        with psycopg.connect(self.pg.dsn(), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (SHOP_DB,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{SHOP_DB}"')
+        engine = create_engine(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"))
+        schema.create(engine)
+        engine.dispose()
+        progress(f"starting the demo shop on {self.shop_url} and its load ({self.config.load_rate:g} req/s)")
+        self._serve_shop()
+        if self.config.load_rate > 0:
+            self.load = LoadGenerator(self.shop_url, rate=self.config.load_rate)
+            self.load.start()
+        for name in self.config.scenarios:
+            self.scenarios.set(name, True)
+
+    def _serve_shop(self) -> None:
+        from waitress import create_server
+
+        app = create_shop(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
+                          self.redis.url(), self.scenarios)
+        self._server = create_server(app, host="127.0.0.1", port=self.config.shop_port, threads=12)
+        t = threading.Thread(target=self._server.run, name="demo-shop", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    # -- scenarios with side effects outside the shop -------------------------
+    def _scenario_started(self, name: str) -> None:
+        log.warning("demo scenario %s switched on", name)
+        if name == "redis_down":
+            self.redis.stop()
+        elif name == "long_lock":
+            self._lock_stop.clear()
+            self._spawn(self._hold_lock, "demo-long-lock")
+        elif name == "cache_stampede":
+            self._flush_stop.clear()
+            self._spawn(self._flush_loop, "demo-cache-flush")
+
+    def _scenario_stopped(self, name: str) -> None:
+        log.warning("demo scenario %s switched off", name)
+        if name == "redis_down" and not self.redis.running:
+            self.redis.start()
+        elif name == "long_lock":
+            self._lock_stop.set()
+        elif name == "cache_stampede":
+            self._flush_stop.set()
+
+    def _spawn(self, fn, name: str) -> None:
+        t = threading.Thread(target=fn, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _hold_lock(self) -> None:
+        with psycopg.connect(self.pg.dsn(SHOP_DB), application_name="demo-migration") as conn:
+            conn.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+            self._lock_stop.wait(3600)
+            conn.rollback()
+
+    def _flush_loop(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.redis.url(), socket_timeout=1)
+        while not self._flush_stop.wait(2.0):
+            try:
+                client.flushall()
+            except redis.RedisError:
+                pass
+
+    def stop(self) -> None:
+        self._lock_stop.set()
+        self._flush_stop.set()
+        if self.load is not None:
+            self.load.stop()
+        if self._server is not None:
+            self._server.close()
+        self.redis.stop()
+        self.pg.stop()
+        progress("embedded servers stopped")
