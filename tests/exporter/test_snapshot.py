@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import math
+import re
+import threading
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+import exporter.snapshot as snapshot_module
+from collectors.base import Sample
+from exporter.snapshot import DROPPED_METRIC, Snapshot, format_value
+
+from .conftest import target_samples
+
+TRICKY_LABEL = 'back\\slash "quoted"\nnew line ünïcode'
+TRICKY_HELP = 'Help with \\ backslash, "quotes" and a\nnewline.'
+VALUES = {
+    "nan": math.nan, "inf": math.inf, "ninf": -math.inf, "zero": 0.0, "int": 3.0,
+    "big": 1e20, "tiny": 5e-324, "third": 1 / 3, "neg": -2.5, "large_int": 2.0**53,
+}
+
+
+def tricky_samples(target: str = "t") -> list[Sample]:
+    out = [Sample("lookout_value", v, {"target": target, "case": k}, help="Values.") for k, v in VALUES.items()]
+    out.append(Sample("lookout_escaped", 1.0, {"target": target, "text": TRICKY_LABEL}, help=TRICKY_HELP))
+    out.append(Sample("lookout_events_total", 12.0, {"target": target}, "counter", help="Events."))
+    out.append(Sample("pg_stat_database_xact_commit", 9.0, {"target": target}, "counter", help="Commits."))
+    return out
+
+
+def series(families) -> dict[tuple[str, frozenset], float]:
+    return {(s.name, frozenset(s.labels.items())): s.value for f in families for s in f.samples}
+
+
+def same_value(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def text(snap: Snapshot) -> str:
+    return snap.body(False).decode()
+
+
+def openmetrics(snap: Snapshot) -> str:
+    return snap.body(True).decode()
+
+
+def headers(body: str, kind: str) -> list[str]:
+    return [line.split(" ")[2] for line in body.splitlines() if line.startswith(f"# {kind} ")]
+
+
+@pytest.mark.parametrize("parse, render", [(parse_text, text), (parse_openmetrics, openmetrics)],
+                         ids=["text-0.0.4", "openmetrics-1.0.0"])
+def test_values_labels_and_help_round_trip_exactly(parse, render):
+    snap = Snapshot()
+    snap.update("t", tricky_samples())
+
+    families = {f.name: f for f in parse(render(snap))}
+    got = series(families.values())
+
+    for case, value in VALUES.items():
+        assert same_value(got[("lookout_value", frozenset({("target", "t"), ("case", case)}))], value), case
+    assert got[("lookout_escaped", frozenset({("target", "t"), ("text", TRICKY_LABEL)}))] == 1.0
+    assert families["lookout_escaped"].documentation == TRICKY_HELP
+    assert got[("lookout_events_total", frozenset({("target", "t")}))] == 12.0
+    assert got[("pg_stat_database_xact_commit", frozenset({("target", "t")}))] == 9.0
+
+
+def test_each_family_has_one_help_and_type_across_targets(snapshot):
+    snapshot.update("db3", target_samples("db3"))
+
+    for body in (text(snapshot), openmetrics(snapshot)):
+        for kind in ("HELP", "TYPE"):
+            names = headers(body, kind)
+            assert len(names) == len(set(names)) == 5  # 4 target families + the exporter's own
+        assert len(re.findall(r"^pg_up\{", body, re.M)) == 3
+
+
+def test_families_are_contiguous_and_sorted_by_name(snapshot):
+    for body in (text(snapshot), openmetrics(snapshot)):
+        names = headers(body, "TYPE")
+        assert names == sorted(names)
+        family_of_lines = [line.split("{")[0].split(" ")[0] for line in body.splitlines()
+                           if line and not line.startswith("#")]
+        runs = [n for i, n in enumerate(family_of_lines) if i == 0 or family_of_lines[i - 1] != n]
+        assert len(runs) == len(set(runs))
+
+
+def test_targets_are_ordered_within_a_family(snapshot):
+    snapshot.update("a0", target_samples("a0"))
+
+    ups = re.findall(r'^pg_up\{target="(\w+)"\}', text(snapshot), re.M)
+    assert ups == ["a0", "db1", "db2"]
+
+
+def test_updating_one_target_replaces_only_its_series(snapshot):
+    snapshot.update("db1", [Sample("pg_up", 0.0, {"target": "db1"}, help="Whether the last scrape "
+                                   "of PostgreSQL was able to connect.")])
+
+    got = series(parse_text(text(snapshot)))
+    assert got[("pg_up", frozenset({("target", "db1")}))] == 0.0
+    assert not [k for k in got if ("target", "db1") in k[1] and k[0] != "pg_up"]
+    assert got[("redis_keyspace_hits_total", frozenset({("target", "db2")}))] == 42.0
+    assert snapshot.series_count() == 1 + 5
+
+
+def test_remove_drops_a_targets_series_and_empty_families(snapshot):
+    snapshot.update("db2", [Sample("only_db2", 1.0, {"target": "db2"}, help="x")])
+    snapshot.remove("db2")
+    snapshot.remove("never-seen")
+
+    body = text(snapshot)
+    assert 'target="db2"' not in body
+    assert "only_db2" not in body
+    assert 'pg_up{target="db1"} 1' in body
+    assert snapshot.series_count() == 5
+
+
+def test_updating_one_target_does_not_reformat_the_others(monkeypatch):
+    snap = Snapshot()
+    for i in range(20):
+        snap.update(f"t{i}", target_samples(f"t{i}"))
+    calls = []
+    real = snapshot_module.format_value
+    monkeypatch.setattr(snapshot_module, "format_value", lambda v: calls.append(v) or real(v))
+
+    snap.update("t3", target_samples("t3", hits=1.0))
+
+    assert len(calls) == len(target_samples("t3"))
+    assert 'pg_stat_database_blks_hit{target="t3",datid="5",datname="shop"} 1\n' in text(snap)
+
+
+def test_counter_named_total_is_a_counter_in_both_formats():
+    snap = Snapshot()
+    snap.update("r", [Sample("redis_keyspace_hits_total", 5.0, {"target": "r"}, "counter", help="Hits.")])
+
+    assert "# TYPE redis_keyspace_hits_total counter\nredis_keyspace_hits_total{" in text(snap)
+    assert "# TYPE redis_keyspace_hits counter\nredis_keyspace_hits_total{" in openmetrics(snap)
+    om = {f.name: f for f in parse_openmetrics(openmetrics(snap))}
+    assert om["redis_keyspace_hits"].type == "counter"
+
+
+def test_counter_without_total_keeps_its_name_and_is_untyped():
+    snap = Snapshot()
+    snap.update("p", [Sample("pg_stat_database_blks_hit", 5.0, {"target": "p"}, "counter", help="Hits.")])
+
+    assert "# TYPE pg_stat_database_blks_hit untyped\npg_stat_database_blks_hit{" in text(snap)
+    assert "# TYPE pg_stat_database_blks_hit unknown\npg_stat_database_blks_hit{" in openmetrics(snap)
+
+
+def test_gauges_are_gauges_unless_named_total():
+    snap = Snapshot()
+    snap.update("p", [Sample("pg_up", 1.0, help="Up."), Sample("odd_gauge_total", 1.0, help="Odd.")])
+
+    assert "# TYPE pg_up gauge\n" in text(snap)
+    assert "# TYPE odd_gauge_total untyped\n" in text(snap)
+    assert "# TYPE odd_gauge_total unknown\n" in openmetrics(snap)
+
+
+def test_no_created_series_and_no_timestamps(snapshot):
+    assert "_created" not in text(snapshot) + openmetrics(snapshot)
+    for parse, body in ((parse_text, text(snapshot)), (parse_openmetrics, openmetrics(snapshot))):
+        samples = [s for f in parse(body) for s in f.samples]
+        assert samples and all(s.timestamp is None for s in samples)
+
+
+def test_openmetrics_ends_with_eof_and_text_does_not(snapshot):
+    assert openmetrics(snapshot).endswith("\n# EOF\n")
+    assert "# EOF" not in text(snapshot)
+
+
+def dropped(snap: Snapshot) -> dict[str, float]:
+    fams = {f.name: f for f in parse_text(text(snap))}
+    return {s.labels["reason"]: s.value for s in fams[DROPPED_METRIC.removesuffix("_total")].samples}
+
+
+def test_invalid_metric_and_label_names_are_dropped_and_counted():
+    snap = Snapshot()
+    snap.update("t", [
+        Sample("good", 1.0, {"target": "t"}, help="Good."),
+        Sample("bad-name", 1.0, help="Dash."),
+        Sample("9starts_with_digit", 1.0, help="Digit."),
+        Sample("recording:rule", 1.0, help="Colons are for recording rules."),
+        Sample("good_labels_only", 1.0, {"bad-label": "x"}, help="Bad label."),
+        Sample("good_labels_only", 1.0, {"__reserved": "x"}, help="Bad label."),
+        Sample(DROPPED_METRIC, 1.0, kind="counter", help="Ours."),
+    ])
+
+    body = text(snap)
+    assert "bad-name" not in body and "9starts" not in body and "recording:rule" not in body
+    assert "good_labels_only" not in body
+    assert dropped(snap)["invalid_name"] == 6
+    assert snap.series_count() == 1
+    assert snap.dropped()["invalid_name"] == 6
+
+
+def test_drops_accumulate_across_collections():
+    snap = Snapshot()
+    for _ in range(3):
+        snap.update("t", [Sample("bad-name", 1.0)])
+
+    assert dropped(snap)["invalid_name"] == 3
+
+
+def test_conflicting_family_definitions_keep_the_first_and_drop_the_rest():
+    snap = Snapshot()
+    snap.update("a", [Sample("shared", 1.0, {"target": "a"}, help="First.")])
+    snap.update("b", [Sample("shared", 2.0, {"target": "b"}, help="Second.")])
+    snap.update("c", [Sample("shared", 3.0, {"target": "c"}, "counter", help="First.")])
+
+    got = series(parse_text(text(snap)))
+    assert got == {**{k: v for k, v in got.items() if k[0] != "shared"},
+                   ("shared", frozenset({("target", "a")})): 1.0}
+    assert dropped(snap)["conflict"] == 2
+
+
+def test_a_family_can_change_once_its_only_user_changes_it():
+    snap = Snapshot()
+    snap.update("a", [Sample("m", 1.0, help="Old.")])
+    snap.update("a", [Sample("m", 1.0, help="New.")])
+
+    assert "# HELP m New.\n" in text(snap)
+    assert dropped(snap)["conflict"] == 0
+
+
+def test_counter_and_gauge_sharing_an_openmetrics_name_do_not_both_appear():
+    snap = Snapshot()
+    snap.update("a", [Sample("x_total", 1.0, kind="counter", help="Counter.")])
+    snap.update("b", [Sample("x", 1.0, help="Gauge."), Sample("x_total", 2.0, help="Gauge.")])
+
+    list(parse_openmetrics(openmetrics(snap)))  # raises on clashing names
+    assert dropped(snap)["conflict"] == 2
+
+
+def test_negative_counters_and_non_numbers_are_dropped():
+    snap = Snapshot()
+    snap.update("a", [Sample("c_total", -1.0, kind="counter", help="C."),
+                      Sample("g", "not a number", help="G."),  # type: ignore[arg-type]
+                      Sample("g", -1.0, help="G.")])
+
+    assert dropped(snap)["invalid_value"] == 2
+    assert "g -1\n" in text(snap)
+
+
+def test_duplicate_series_in_a_batch_keep_the_first():
+    snap = Snapshot()
+    snap.update("a", [Sample("g", 1.0, {"a": "1", "b": "2"}, help="G."),
+                      Sample("g", 2.0, {"b": "2", "a": "1"}, help="G.")])
+
+    assert 'g{a="1",b="2"} 1\n' in text(snap)
+    assert dropped(snap)["duplicate"] == 1
+    assert snap.series_count() == 1
+
+
+def test_missing_help_gets_a_placeholder_so_the_lint_passes():
+    snap = Snapshot()
+    snap.update("a", [Sample("g", 1.0)])
+
+    assert re.search(r"^# HELP g \S", text(snap), re.M)
+
+
+@given(st.floats(allow_nan=False))
+def test_format_value_round_trips_every_float(value):
+    assert float(format_value(value)) == value
+
+
+def test_format_value_prints_integers_compactly():
+    assert [format_value(v) for v in (0.0, 1.0, -7.0, 123456789.0, 0.5, 1e20)] == \
+        ["0", "1", "-7", "123456789", "0.5", "1e+20"]
+
+
+def test_concurrent_updates_and_scrapes_always_see_valid_bodies():
+    snap = Snapshot()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def collect(target: str) -> None:
+        for i in range(200):
+            snap.update(target, target_samples(target, hits=float(i)))
+
+    def scrape() -> None:
+        try:
+            while not stop.is_set():
+                list(parse_openmetrics(openmetrics(snap)))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    reader = threading.Thread(target=scrape)
+    reader.start()
+    writers = [threading.Thread(target=collect, args=(f"t{i}",)) for i in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    stop.set()
+    reader.join()
+
+    assert errors == []
+    assert snap.series_count() == 4 * 5
+    assert 'target="t2",datid="5",datname="shop"} 199\n' in text(snap)
