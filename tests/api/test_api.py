@@ -65,8 +65,8 @@ def test_health_fails_with_503_when_no_scheduler_is_alive(runtime):
 
 def test_health_fails_with_503_when_the_store_is_not_writable(tmp_path):
     path = tmp_path / "ro.db"
-    Store(f"sqlite:///{path}").migrate()
     cfg = parse_config(CONFIG, env={}, base_dir=tmp_path)
+    build_runtime(cfg, role="web", store=Store(f"sqlite:///{path}")).stop()  # creates every table
     rt = build_runtime(cfg, role="web", store=Store(f"sqlite:///file:{path}?mode=ro&uri=true"))
     res = create_app(cfg, runtime=rt).test_client().get("/api/health")
     assert res.status_code == 503

@@ -33,6 +33,8 @@ class Hanging(Collector):
         self.closed = False
 
     def collect(self) -> Iterable[Sample]:
+        # Every call hangs anew; close() frees only the call in progress.
+        self.release = threading.Event()
         self.release.wait(30)
         return [Sample("too_late", 1.0)]
 

@@ -1,0 +1,161 @@
+"""Config models of ``kind: http``.
+
+A target holds a list of probes, or one probe written inline::
+
+    - name: shop-home                # one probe: its keys sit on the target
+      kind: http
+      url: https://shop.example/
+      expect_keyword: Add to cart
+
+    - name: shop-api                 # several probes
+      kind: http
+      base_url: http://127.0.0.1:8000
+      headers: {Authorization: "Bearer ${SHOP_TOKEN}"}
+      probes:
+        - {name: home, url: /, cache_header: X-Cache}
+        - name: health
+          url: /api/health
+          health: {dependencies: $.checks, status: status, latency: latency_ms, latency_unit: ms}
+        - {name: metrics, url: /metrics, prometheus: {allow: [http_, shop_]}}
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from core.durations import Duration
+from core.targets import Model, TargetBase
+
+_PROBE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
+_STATUS = re.compile(r"^[1-5](xx|\d\d)$")
+
+
+class JsonExpect(Model):
+    path: str = Field(description="JSON path, e.g. `$.status` or `$.items[0].id`.")
+    equals: Any = Field(None, description="Expected value; omitted: the path must exist.")
+
+
+class HealthMap(Model):
+    dependencies: str = Field("$.checks", description="Path to an object (name -> entry) or a list of entries.")
+    name: str = Field("name", description="Path of the dependency name inside an entry (for lists).")
+    status: str = Field("status", description="Path of the status inside an entry.")
+    up_values: list[Any] = Field(default_factory=lambda: ["ok", "up", "pass", "passing", "healthy", True],
+                                 description="Statuses that mean up (strings compared case-insensitively).")
+    latency: str | None = Field(None, description="Path of the timing inside an entry, e.g. `latency_ms`.")
+    latency_unit: Literal["s", "ms", "us"] = Field("s", description="Unit of the timing in the document.")
+    overall: str | None = Field(None, description="Path of the document's overall status, e.g. `$.status`.")
+
+
+class PromScrape(Model):
+    allow: list[str] = Field(default_factory=list, description="Keep only families with one of these name prefixes.")
+    deny: list[str] = Field(default_factory=list, description="Drop families with one of these name prefixes.")
+    allow_regex: list[str] = Field(default_factory=list, description="Keep families whose name fully matches one.")
+    deny_regex: list[str] = Field(default_factory=list, description="Drop families whose name fully matches one.")
+    export: bool = Field(True, description="Re-export the scraped samples (after filtering).")
+    prefix: str = Field("", description="Prepended to every re-exported sample name.")
+    max_series: int = Field(10_000, ge=1, description="Re-export at most this many series; the rest are counted.")
+    histogram: str = Field("http_request_duration_seconds", description="Request-duration histogram family.")
+    counter: str = Field("http_requests_total", description="Request counter family (with a status label).")
+    route_labels: list[str] = Field(default_factory=lambda: ["route", "handler", "path"],
+                                    description="First of these labels present names the route.")
+    status_labels: list[str] = Field(default_factory=lambda: ["status", "code"],
+                                     description="First of these labels present holds the HTTP status.")
+    quantiles: list[float] = Field(default_factory=lambda: [0.5, 0.95, 0.99])
+
+    @field_validator("allow_regex", "deny_regex")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for rx in v:
+            try:
+                re.compile(rx)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {rx!r}: {exc}") from None
+        return v
+
+    @field_validator("quantiles")
+    @classmethod
+    def _in_range(cls, v: list[float]) -> list[float]:
+        if any(not 0 <= q <= 1 for q in v):
+            raise ValueError("quantiles must lie in 0..1")
+        return v
+
+
+class Probe(Model):
+    name: str = Field(pattern=_PROBE_NAME, description="Becomes the `probe` label.")
+    url: str = Field(description="Absolute URL, or a path relative to the target's `base_url`.")
+    method: str = Field("GET", pattern=r"^[A-Z]+$")
+    headers: dict[str, str] = Field(default_factory=dict, description="Added over the target's headers; secrets as ${ENV}.")
+    body: str | None = Field(None, description="Request body (for POST/PUT).")
+    expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"],
+                                           description="Accepted status codes: 200, or a class like 2xx.")
+    timeout: Duration | None = Field(None, description="Whole probe including redirects and body; default the target's timeout.")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Stop reading the body past this size (an error).")
+    expect_keyword: str | None = Field(None, description="The body must contain this text.")
+    expect_json: JsonExpect | None = None
+    follow_redirects: bool = True
+    allow_cross_host_redirects: bool = Field(False, description="Follow redirects to another host name.")
+    max_redirects: int = Field(5, ge=0)
+    tls_verify: bool = Field(True, description="Verify the server certificate (false: still reports its expiry).")
+    ca_file: str | None = Field(None, description="PEM bundle to verify against instead of the system store.")
+    cache_header: str | None = Field(None, description="Response header telling cache HIT/MISS, e.g. X-Cache.")
+    cache_hit_values: list[str] = Field(default_factory=lambda: ["HIT"])
+    cache_miss_values: list[str] = Field(default_factory=lambda: ["MISS"])
+    health: HealthMap | None = Field(None, description="Map a health JSON document to dependency series.")
+    prometheus: PromScrape | None = Field(None, description="Scrape the body as Prometheus text.")
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, v: list[int | str]) -> list[int | str]:
+        for s in v:
+            if not _STATUS.match(str(s).lower()):
+                raise ValueError(f"{s!r} is not a status code or class (use 200 or 2xx)")
+        return v
+
+    def status_ok(self, code: int) -> bool:
+        for s in self.expect_status:
+            s = str(s).lower()
+            if s == str(code) or (s.endswith("xx") and str(code)[0] == s[0]):
+                return True
+        return False
+
+
+_PROBE_KEYS = set(Probe.model_fields) - {"name"}
+
+
+class HttpTarget(TargetBase):
+    kind: Literal["http"] = "http"
+    base_url: str | None = Field(None, description="Prefix for probe URLs that are paths.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Sent with every probe; secrets as ${ENV}.")
+    keep_alive: bool = Field(False, description="Reuse connections between polls (then connect time is "
+                                                "reported only when a probe opened one).")
+    probes: list[Probe] = Field(min_length=1, description="The probes, run one after another each poll.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_probe_inline(cls, data: Any) -> Any:
+        # A lone probe reads best with its keys on the target itself.
+        if isinstance(data, dict) and "probes" not in data and "url" in data:
+            data = dict(data)
+            # headers and timeout stay on the target, which bounds its only probe anyway
+            probe = {k: data.pop(k) for k in list(data) if k in _PROBE_KEYS - {"headers", "timeout"}}
+            probe["name"] = data.get("name", "main")
+            data["probes"] = [probe]
+        return data
+
+    @model_validator(mode="after")
+    def _unique_probe_names(self) -> HttpTarget:
+        names = [p.name for p in self.probes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate probe names: {', '.join(dupes)}")
+        for p in self.probes:
+            if "://" not in p.url and not self.base_url:
+                raise ValueError(f"probe {p.name!r}: url {p.url!r} is a path but the target has no base_url")
+        return self
+
+    def probe_url(self, probe: Probe) -> str:
+        if "://" in probe.url:
+            return probe.url
+        return self.base_url.rstrip("/") + "/" + probe.url.lstrip("/")  # type: ignore[union-attr]

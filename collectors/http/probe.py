@@ -1,0 +1,216 @@
+"""One probe: request, redirects within bounds, a capped streamed body, checks.
+
+Never raises for anything the remote side does: every failure becomes a
+``ProbeResult`` with ``reason`` (a short fixed word, used as a label) and
+``error`` (a sentence naming the cause for the on-call engineer).
+"""
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from collectors.http import jsonpath
+from collectors.http.config import HttpTarget, Probe
+from collectors.http.transport import cert_not_after
+
+_CHUNK = 64 * 1024
+_CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
+
+
+@dataclass
+class ProbeResult:
+    name: str
+    url: str
+    ok: bool = False
+    reason: str | None = None
+    error: str | None = None
+    status: int = 0
+    tcp: float | None = None        # TCP connect, summed over hops that opened a connection
+    tls: float | None = None        # TLS handshake, likewise
+    total: float = 0.0
+    redirects: int = 0
+    cert_expires_at: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    _json: Any = None
+
+    def fail(self, reason: str, error: str) -> ProbeResult:
+        self.ok, self.reason, self.error = False, reason, error
+        return self
+
+    def json(self) -> Any:
+        """Parsed body; raises Fail('invalid_json')."""
+        if self._json is None:
+            try:
+                self._json = json.loads(self.body)
+            except ValueError as exc:
+                raise Fail("invalid_json", f"body is not valid JSON: {exc}") from None
+        return self._json
+
+
+class Fail(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password, for documents and errors."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def run_probe(session: requests.Session, target: HttpTarget, probe: Probe, budget: float) -> ProbeResult:
+    url = target.probe_url(probe)
+    res = ProbeResult(probe.name, safe_url(url))
+    t0 = time.perf_counter()
+    try:
+        _fetch(session, target, probe, url, t0 + budget, res)
+        res.ok = True
+        check(probe, res)
+    except Fail as exc:
+        res.fail(exc.reason, str(exc))
+    except requests.RequestException as exc:
+        res.fail(*classify(exc, budget))
+    finally:
+        res.total = time.perf_counter() - t0
+    return res
+
+
+def _fetch(session: requests.Session, target: HttpTarget, probe: Probe, url: str,
+           deadline: float, res: ProbeResult) -> None:
+    headers = {**target.headers, **probe.headers}
+    if not target.keep_alive:
+        headers.setdefault("Connection", "close")
+    method, body = probe.method, probe.body
+    verify: bool | str = probe.ca_file or probe.tls_verify
+    host = urlsplit(url).hostname
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise Fail("timeout", f"timed out after {res.redirects} redirect(s)")
+        resp = session.request(method, url, headers=headers, data=body, timeout=(remaining, remaining),
+                               verify=verify, allow_redirects=False, stream=True)
+        conn = getattr(resp.raw, "connection", None)
+        try:
+            _take_timings(conn, res)
+            res.status = resp.status_code
+            if probe.follow_redirects and resp.is_redirect:
+                nxt = urljoin(url, resp.headers["location"])
+                new_host = urlsplit(nxt).hostname
+                if new_host != host and not probe.allow_cross_host_redirects:
+                    raise Fail("cross_host_redirect", f"redirect from {host} to another host {new_host} "
+                                                      f"({safe_url(nxt)}); set allow_cross_host_redirects")
+                if res.redirects >= probe.max_redirects:
+                    raise Fail("too_many_redirects", f"more than {probe.max_redirects} redirects "
+                                                     f"(last to {safe_url(nxt)})")
+                res.redirects += 1
+                if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
+                    method, body = "GET", None
+                if new_host != host:
+                    headers = {k: v for k, v in headers.items() if k.lower() not in _CROSS_HOST_DROP}
+                url, host = nxt, new_host
+                continue
+            res.headers = dict(resp.headers)
+            res.body = _read_capped(resp, probe.max_body_bytes, deadline)
+            return
+        finally:
+            resp.close()
+            if conn is not None and not target.keep_alive:
+                conn.close()  # the next probe measures a fresh connect, as a client would
+
+
+def _take_timings(conn: Any, res: ProbeResult) -> None:
+    take = getattr(conn, "lookout_take", None)
+    if take is None:
+        return
+    tcp, connect, cert = take()
+    if tcp is not None:
+        res.tcp = (res.tcp or 0.0) + tcp
+        if connect is not None and cert is not None:
+            res.tls = (res.tls or 0.0) + max(0.0, connect - tcp)
+    if cert is not None:
+        try:
+            res.cert_expires_at = cert_not_after(cert)
+        except ValueError:
+            res.cert_expires_at = None
+
+
+def _read_capped(resp: requests.Response, cap: int, deadline: float) -> bytes:
+    length = resp.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        raise Fail("too_large", f"Content-Length {int(length)} exceeds max_body_bytes {cap}; body not read")
+    buf = bytearray()
+    for chunk in resp.iter_content(_CHUNK):
+        buf += chunk
+        if len(buf) > cap:
+            raise Fail("too_large", f"body exceeds max_body_bytes {cap}; stopped reading after {len(buf)} bytes")
+        if time.perf_counter() > deadline:
+            raise Fail("timeout", f"body not complete within the probe timeout ({len(buf)} bytes read)")
+    return bytes(buf)
+
+
+def check(probe: Probe, res: ProbeResult) -> None:
+    """Status, keyword and JSON assertions, in that order; raises Fail."""
+    if not probe.status_ok(res.status):
+        want = ", ".join(str(s) for s in probe.expect_status)
+        raise Fail("status", f"status {res.status}, expected {want}")
+    if probe.expect_keyword is not None and probe.expect_keyword.encode() not in res.body:
+        raise Fail("keyword", f"body does not contain {probe.expect_keyword!r}")
+    if probe.expect_json is not None:
+        exp = probe.expect_json
+        try:
+            got = jsonpath.get(res.json(), exp.path)
+        except jsonpath.PathError as exc:
+            raise Fail("json_assertion", str(exc)) from None
+        if exp.equals is not None and got != exp.equals:
+            raise Fail("json_assertion", f"{exp.path} is {got!r}, expected {exp.equals!r}")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
+    out, todo = [], [exc]
+    while todo and len(out) < 20:
+        e = todo.pop(0)
+        if e in out:
+            continue
+        out.append(e)
+        for nxt in (getattr(e, "reason", None), e.__cause__, e.__context__, *getattr(e, "args", ())):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+    return out
+
+
+def classify(exc: requests.RequestException, budget: float) -> tuple[str, str]:
+    causes = _causes(exc)
+    for e in causes:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return "tls", f"TLS certificate verification failed: {e.verify_message or e.reason}"
+    for e in causes:
+        if isinstance(e, ssl.SSLError):
+            return "tls", f"TLS handshake failed: {e.reason or e}"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "timeout", f"connect timed out (probe timeout {budget:.3g}s)"
+    if isinstance(exc, requests.ReadTimeout) or any(isinstance(e, (socket.timeout, TimeoutError)) for e in causes):
+        return "timeout", f"no response within the probe timeout ({budget:.3g}s)"
+    for e in causes:
+        if isinstance(e, ConnectionRefusedError):
+            return "refused", "connection refused (nothing listens on that port)"
+        if isinstance(e, socket.gaierror):
+            return "dns", f"cannot resolve the host name: {e.strerror or e}"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return "invalid_url", f"invalid URL: {exc}"
+    deepest = causes[-1] if causes else exc
+    return "connection", f"connection failed: {type(deepest).__name__}: {deepest}"

@@ -1,0 +1,157 @@
+"""An application's Prometheus ``/metrics``: re-export, and request stats per route.
+
+The text is parsed with ``prometheus_client.parser``. Samples that pass the
+allow/deny filters are re-exported under their own names (``prefix`` may
+be prepended; a ``target`` label of the app becomes ``exported_target``, as
+Prometheus does), at most ``max_series`` of them.
+
+From the request-duration histogram and the request counter, per route and
+over the window between two polls (the first poll only sets the baseline):
+
+- ``lookout_http_app_request_duration_seconds{probe,route,quantile}``:
+  histogram_quantile on bucket deltas (``route="*"``: all routes together);
+- ``lookout_http_app_requests_per_second{probe,route}``;
+- ``lookout_http_app_error_ratio{probe,route}``: 5xx over all; absent when
+  the window saw no request.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from collectors.base import Sample
+from collectors.http.config import PromScrape
+from collectors.http.probe import Fail
+from collectors.http.quantiles import bucket_quantile, deltas
+
+_COUNTER_TYPES = {"counter", "histogram", "summary", "gaugehistogram"}
+_ALL = "*"
+
+
+class PromScraper:
+    """Keeps the previous poll's bucket and request counters of one probe."""
+
+    def __init__(self, probe: str, cfg: PromScrape, reserved_labels: set[str]) -> None:
+        self.probe, self.cfg = probe, cfg
+        self.reserved = reserved_labels | {"target"}
+        self.allow_rx = [re.compile(r) for r in cfg.allow_regex]
+        self.deny_rx = [re.compile(r) for r in cfg.deny_regex]
+        self.prev_buckets: dict[str, dict[float, float]] | None = None
+        self.prev_requests: dict[str, dict[str, float]] | None = None
+        self.prev_time: float | None = None
+
+    def wanted(self, family: str, sample: str) -> bool:
+        names = (family, sample)
+        if self.cfg.allow and not any(n.startswith(p) for n in names for p in self.cfg.allow):
+            return False
+        if self.allow_rx and not any(rx.fullmatch(n) for n in names for rx in self.allow_rx):
+            return False
+        if any(n.startswith(p) for n in names for p in self.cfg.deny):
+            return False
+        return not any(rx.fullmatch(n) for n in names for rx in self.deny_rx)
+
+    def scrape(self, body: bytes, content_type: str, now: float) -> tuple[list[Sample], dict[str, Any]]:
+        try:
+            families = list(text_string_to_metric_families(body.decode("utf-8")))
+        except Exception as exc:  # noqa: BLE001 - the parser raises several kinds on garbage
+            ctype = f" (Content-Type {content_type})" if content_type else ""
+            raise Fail("not_prometheus", f"not Prometheus text exposition{ctype}: {exc}") from None
+        out: list[Sample] = []
+        series = 0
+        buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+        requests: dict[str, dict[str, float]] = defaultdict(lambda: {"all": 0.0, "5xx": 0.0})
+        hist, counter = self.cfg.histogram, self.cfg.counter.removesuffix("_total")
+        counted = {f.name for f in families if f.type in _COUNTER_TYPES}
+        for fam in families:
+            counter_kind = fam.type in _COUNTER_TYPES
+            if fam.name.endswith("_created") and fam.name.removesuffix("_created") in counted:
+                continue  # creation timestamps of counters (a gauge family in the text format)
+            for s in fam.samples:
+                if fam.name == hist and s.name.endswith("_bucket") and "le" in s.labels:
+                    buckets[self._route(s.labels)][float(s.labels["le"])] += s.value
+                elif fam.name == counter and fam.type == "counter" and s.name.endswith("_total"):
+                    r = requests[self._route(s.labels)]
+                    r["all"] += s.value
+                    if self._status(s.labels).startswith("5"):
+                        r["5xx"] += s.value
+                if not self.cfg.export or (counter_kind and s.name.endswith("_created")):
+                    continue
+                if not self.wanted(fam.name, s.name):
+                    continue
+                series += 1
+                if series > self.cfg.max_series:
+                    continue
+                kind = "counter" if counter_kind and "quantile" not in s.labels else "gauge"
+                labels = {(f"exported_{k}" if k in self.reserved else k): v for k, v in s.labels.items()}
+                out.append(Sample(self.cfg.prefix + s.name, s.value, labels, kind,  # type: ignore[arg-type]
+                                  fam.documentation or f"Scraped from the application ({fam.name})."))
+        dropped = max(0, series - self.cfg.max_series)
+        labels = {"probe": self.probe}
+        out.append(Sample("lookout_http_scrape_series", series, labels,
+                          help="Series in the scraped /metrics after the allow/deny filters."))
+        out.append(Sample("lookout_http_scrape_series_dropped", dropped, labels,
+                          help="Series not re-exported because max_series was exceeded."))
+        doc: dict[str, Any] = {"families": len(families), "series": series, "dropped": dropped}
+        if dropped:
+            doc["warning"] = f"{series} series exceed max_series {self.cfg.max_series}; {dropped} dropped"
+        routes, stats = self._window(buckets, requests, now)
+        out.extend(stats)
+        doc["routes"] = routes
+        return out, doc
+
+    def _route(self, labels: dict[str, str]) -> str:
+        return next((labels[n] for n in self.cfg.route_labels if n in labels), "")
+
+    def _status(self, labels: dict[str, str]) -> str:
+        return next((labels[n] for n in self.cfg.status_labels if n in labels), "")
+
+    def _window(self, buckets: dict, requests: dict, now: float) -> tuple[dict[str, Any], list[Sample]]:
+        prev_b, prev_r, prev_t = self.prev_buckets, self.prev_requests, self.prev_time
+        self.prev_buckets = {k: dict(v) for k, v in buckets.items()}
+        self.prev_requests = {k: dict(v) for k, v in requests.items()}
+        self.prev_time = now
+        if prev_b is None or prev_r is None or prev_t is None:
+            return {}, []  # first poll: the baseline of the window
+        routes: dict[str, Any] = defaultdict(dict)
+        out: list[Sample] = []
+        total: dict[float, float] = defaultdict(float)
+        for route, cur in buckets.items():
+            d = deltas(cur, prev_b.get(route, {})) or {}
+            for le, v in d.items():
+                total[le] += v
+            out.extend(self._quantiles(route, d, routes))
+        if len(buckets) > 1:
+            out.extend(self._quantiles(_ALL, total, routes))
+        elapsed = now - prev_t
+        for route, cur in requests.items():
+            d = deltas(cur, prev_r.get(route, {})) or {}
+            labels = {"probe": self.probe, "route": route}
+            if elapsed > 0:
+                rate = d.get("all", 0.0) / elapsed
+                routes[route]["requests_per_second"] = rate
+                out.append(Sample("lookout_http_app_requests_per_second", rate, labels,
+                                  help="Requests per second the application counted, over the window between polls."))
+            if d.get("all", 0.0) > 0:
+                ratio = d["5xx"] / d["all"]
+                routes[route]["error_ratio"] = ratio
+                out.append(Sample("lookout_http_app_error_ratio", ratio, labels,
+                                  help="Share of the application's requests answered 5xx, over the window between polls."))
+        return dict(routes), out
+
+    def _quantiles(self, route: str, delta: dict[float, float], routes: dict) -> list[Sample]:
+        out = []
+        pairs = list(delta.items())
+        for q in self.cfg.quantiles:
+            v = bucket_quantile(q, pairs)
+            if math.isnan(v):
+                continue  # no request in the window: no latency, not zero
+            routes[route][f"p{q * 100:g}"] = v
+            out.append(Sample("lookout_http_app_request_duration_seconds", v,
+                              {"probe": self.probe, "route": route, "quantile": f"{q:g}"},
+                              help="Application request latency quantile per route over the window between polls "
+                                   "(histogram_quantile on bucket deltas)."))
+        return out

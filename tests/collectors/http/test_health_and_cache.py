@@ -1,0 +1,65 @@
+"""Health JSON documents mapped to dependency series; cache headers to a hit ratio."""
+from __future__ import annotations
+
+import pytest
+
+from collectors.http.collector import HttpCollector
+from tests.collectors.http.helpers import failure, run, target, value
+
+
+def test_each_dependency_becomes_an_up_series_and_a_latency_series_in_seconds(shop):
+    b = run(target(url=f"{shop.url}/api/health",
+                   health={"dependencies": "$.checks", "latency": "latency_ms", "latency_unit": "ms",
+                           "overall": "$.status"}))
+    assert value(b, "lookout_http_dependency_up", probe="shop", dependency="database") == 1
+    assert value(b, "lookout_http_dependency_up", probe="shop", dependency="redis") == 0
+    assert value(b, "lookout_http_dependency_up", probe="shop", dependency="payments") == 1
+    assert value(b, "lookout_http_dependency_latency_seconds", dependency="database") == pytest.approx(0.0125)
+    assert value(b, "lookout_http_dependency_latency_seconds", dependency="redis") == pytest.approx(0.25)
+    assert value(b, "lookout_http_health_up", probe="shop") == 1
+    assert b.documents["probes"]["shop"]["health"]["redis"]["up"] is False
+
+
+def test_a_list_of_dependencies_is_named_by_its_name_path(shop):
+    b = run(target(url=f"{shop.url}/api/health-list",
+                   health={"dependencies": "$.checks", "status": "state", "latency": "took.ms",
+                           "latency_unit": "ms", "overall": "$.status"}))
+    assert value(b, "lookout_http_dependency_up", dependency="db") == 1
+    assert value(b, "lookout_http_dependency_up", dependency="mail") == 0
+    assert value(b, "lookout_http_dependency_latency_seconds", dependency="mail") == pytest.approx(0.9)
+    assert value(b, "lookout_http_health_up", probe="shop") == 0
+
+
+def test_a_missing_dependencies_path_fails_the_probe_clearly(shop):
+    b = run(target(url=f"{shop.url}/api/health", health={"dependencies": "$.deps"}))
+    reason, error = failure(b, "shop")
+    assert reason == "invalid_health" and "'$.deps' not found" in error
+
+
+def test_a_health_document_that_is_not_json_is_invalid_json(shop):
+    b = run(target(url=f"{shop.url}/garbage-json", health={}))
+    assert failure(b, "shop")[0] == "invalid_json"
+    assert value(b, "lookout_http_dependency_up") is None
+
+
+def test_the_cache_hit_ratio_comes_from_the_hits_and_misses_between_polls(shop, shop_state):
+    shop_state.cache_pattern, shop_state.cache_calls = ["HIT", "HIT", "MISS", "HIT"], 0
+    probes = [{"name": f"page{i}", "url": f"{shop.url}/cache", "cache_header": "x-cache"} for i in range(4)]
+    c = HttpCollector(target(probes=probes))
+    try:
+        first = c.run()
+        shop_state.cache_pattern, shop_state.cache_calls = ["MISS"], 0
+        second = c.run()
+    finally:
+        c.close()
+    assert value(first, "lookout_http_cache_hit_ratio") == 0.75
+    assert value(second, "lookout_http_cache_hit_ratio") == 0.0  # this poll's lookups only
+    assert value(second, "lookout_http_cache_hits_total", probe="page0") == 1
+    assert value(second, "lookout_http_cache_misses_total", probe="page0") == 1
+
+
+def test_no_ratio_is_reported_when_there_were_no_cache_lookups(shop):
+    b = run(target(url=f"{shop.url}/ok", cache_header="X-Cache"))
+    assert value(b, "lookout_http_cache_hit_ratio") is None
+    assert value(b, "lookout_http_cache_hits_total", probe="shop") == 0
+    assert b.documents["cache"]["hit_ratio"] is None
