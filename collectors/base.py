@@ -95,6 +95,10 @@ class Collector:
     """
 
     kind: ClassVar[str] = ""
+    # The peer exporter's own up series (``pg_up``, ``redis_up``), emitted on
+    # every run so its dashboards and alerts work unchanged; see peer_up().
+    up_metric: ClassVar[str | None] = None
+    up_help: ClassVar[str] = ""
 
     def __init__(self, target: Any, *, clock: Callable[[], float] = time.time) -> None:
         self.target = target
@@ -143,9 +147,16 @@ class Collector:
     def _collect_list(self) -> list[Sample]:
         return list(self.collect())
 
+    def peer_up(self, batch: Batch) -> float:
+        """Value of ``up_metric``: by default whether the collection succeeded."""
+        return 1.0 if batch.up else 0.0
+
     def _self_samples(self, batch: Batch) -> list[Sample]:
         labels = self.base_labels
-        return [
+        out = []
+        if self.up_metric and not any(s.name == self.up_metric for s in batch.samples):
+            out.append(Sample(self.up_metric, self.peer_up(batch), help=self.up_help))
+        return out + [
             Sample("lookout_target_up", 1.0 if batch.up else 0.0, labels,
                    help="1 if the last collection of the target succeeded, else 0."),
             Sample("lookout_collect_duration_seconds", batch.duration, labels,

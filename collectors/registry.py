@@ -13,6 +13,11 @@ from core.targets import TargetBase
 
 _MODULES: dict[str, tuple[str, str, str]] = {
     "process": ("collectors.process", "ProcessCollector", "ProcessTarget"),
+    "postgres": ("collectors.postgres", "PostgresCollector", "PostgresTarget"),
+    "pool": ("collectors.pool", "PoolCollector", "PoolTarget"),
+    "http": ("collectors.http", "HttpCollector", "HttpTarget"),
+    "redis": ("collectors.redis", "RedisCollector", "RedisTarget"),
+    "sql": ("collectors.sql", "SqlCollector", "SqlTarget"),
 }
 
 

@@ -11,10 +11,15 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -r requirements.txt -r requirements-dev.txt
 
-# Peers the tests run for real: promtool (exposition lint), Chromium for the
-# dashboard's browser tests. Installed from Debian's packages when missing.
+# Peers the tests run for real, from Debian's packages when missing:
+# promtool (exposition lint), PgBouncer (pool collector), Alertmanager
+# (alert forwarding), Chromium and its driver (dashboard browser tests).
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
+[ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
+[ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,194 @@
+"""``kind: pool``: connection-pool health from the sources a shop has.
+
+- PgBouncer's admin console (``pgbouncer:``) with pgbouncer_exporter's names;
+- the application's own pool (``apps:``), as JSON with mapped fields or as
+  Prometheus metrics;
+- the server side (``server:``): connections per application_name against
+  ``max_connections``.
+
+Derived: ``lookout_pool_utilization_ratio{pool}`` (in use / max),
+``lookout_pool_waiting_clients{pool}``, and the connection budget
+``lookout_pool_connection_budget_ratio`` = sum(pool_size x processes) /
+max_connections. A failing source is reported by
+``lookout_pool_source_up{source}`` 0 and the ``pool_errors`` document; the
+target fails only when every source fails.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import psycopg
+import requests
+from pydantic import Field, model_validator
+
+from collectors.base import Collector, CollectorError, Sample
+from collectors.pool import app, pgbouncer
+from collectors.postgres.connection import Connection, describe, safe_dsn
+from collectors.postgres.rows import num
+from core.targets import Model, TargetBase
+
+
+class PgBouncerSource(Model):
+    dsn: str = Field(description="DSN of PgBouncer's admin console (database `pgbouncer`).")
+
+
+class AppPool(Model):
+    name: str = Field(description="Pool name; the `pool` label.")
+    url: str | None = Field(None, description="HTTP JSON endpoint reporting the pool.")
+    metrics_url: str | None = Field(None, description="The application's Prometheus /metrics.")
+    fields: dict[str, str] = Field(description="Role -> JSON path (url) or metric name (metrics_url); "
+                                   "roles: in_use, idle, total, waiting, max.")
+    match_labels: dict[str, str] = Field(default_factory=dict, description="Only metric samples with these labels.")
+    processes: int = Field(1, ge=1, description="Processes that each hold such a pool (for the budget).")
+    pool_size: int | None = Field(None, ge=1, description="Pool size per process for the budget; default the reported max.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AppPool:
+        if (self.url is None) == (self.metrics_url is None):
+            raise ValueError("give exactly one of url or metrics_url")
+        bad = sorted(set(self.fields) - set(app.ROLES))
+        if bad:
+            raise ValueError(f"unknown fields {bad} (roles: {', '.join(app.ROLES)})")
+        return self
+
+
+class ServerSource(Model):
+    dsn: str = Field(description="DSN of the PostgreSQL server behind the pools.")
+
+
+class PoolTarget(TargetBase):
+    kind: Literal["pool"] = "pool"
+    pgbouncer: PgBouncerSource | None = None
+    apps: list[AppPool] = Field(default_factory=list)
+    server: ServerSource | None = None
+    max_connections: int | None = Field(None, ge=1, description="Budget denominator when no server is given.")
+
+    @model_validator(mode="after")
+    def _some_source(self) -> PoolTarget:
+        if not (self.pgbouncer or self.apps or self.server):
+            raise ValueError("give at least one of pgbouncer, apps, server")
+        return self
+
+
+class PoolCollector(Collector):
+    kind = "pool"
+
+    def __init__(self, target: PoolTarget, **kw) -> None:
+        super().__init__(target, **kw)
+        self.bouncer: psycopg.Connection | None = None
+        self.server = Connection(target.server.dsn, connect_timeout=min(5.0, target.timeout)) if target.server else None
+        self.http = requests.Session()
+
+    def collect(self) -> Iterable[Sample]:
+        t = self.target
+        out: list[Sample] = []
+        errors: dict[str, str] = {}
+        pools: list[dict] = []
+        max_conn = float(t.max_connections) if t.max_connections else None
+        sources = []
+        if t.pgbouncer:
+            sources.append(("pgbouncer", self._pgbouncer))
+        for a in t.apps:
+            sources.append((f"app:{a.name}", lambda a=a: self._app(a)))
+        if self.server:
+            sources.append(("server", self._server))
+        for name, fn in sources:
+            try:
+                samples, found, mc = fn()
+            except (CollectorError, psycopg.Error, ValueError) as exc:
+                errors[name] = str(exc) if isinstance(exc, CollectorError) else describe(exc)
+                ok = 0.0
+            else:
+                out += samples
+                pools += found
+                max_conn = mc or max_conn
+                ok = 1.0
+            out.append(Sample("lookout_pool_source_up", ok, {"source": name},
+                              help="1 if the pool source answered on the last poll, else 0."))
+        if t.pgbouncer:
+            out.append(Sample("pgbouncer_up", 0.0 if "pgbouncer" in errors else 1.0, help="The pgbouncer scrape succeeded"))
+        if errors and len(errors) == len(sources):
+            raise CollectorError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        out += derived(pools, t.apps, max_conn)
+        self.documents["pool_errors"] = errors
+        self.documents["pools"] = pools
+        return out
+
+    def _pgbouncer(self) -> tuple[list[Sample], list[dict], None]:
+        if self.bouncer is None or self.bouncer.closed or self.bouncer.broken:
+            try:
+                self.bouncer = psycopg.connect(self.target.pgbouncer.dsn, autocommit=True, prepare_threshold=None,
+                                               connect_timeout=max(1, int(min(5.0, self.target.timeout))))
+            except psycopg.Error as exc:
+                raise CollectorError(f"cannot connect to {safe_dsn(self.target.pgbouncer.dsn)}: {describe(exc)}") from None
+        try:
+            data = pgbouncer.read(self.bouncer)
+        except psycopg.Error:
+            self.bouncer.close()
+            self.bouncer = None
+            raise
+        samples, pools = pgbouncer.samples(data)
+        return samples, pools, None
+
+    def _app(self, a: AppPool) -> tuple[list[Sample], list[dict], None]:
+        timeout = min(5.0, self.target.timeout)
+        if a.url:
+            resp = app.fetch(self.http, a.url, timeout)
+            values = app.from_json(resp.json(), a.fields)
+        else:
+            values = app.from_prometheus(app.fetch(self.http, a.metrics_url, timeout).text, a.fields, a.match_labels)
+        v = app.complete(values)
+        return [], [{"pool": a.name, **v}], None
+
+    def _server(self) -> tuple[list[Sample], list[dict], float | None]:
+        rows = self.server.run([
+            "SELECT coalesce(application_name, '') AS application_name, count(*) AS n FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' GROUP BY 1 ORDER BY 2 DESC LIMIT 200",
+            "SELECT current_setting('max_connections')::float8 AS max_connections",
+        ])
+        mc = num(rows[1][0]["max_connections"])
+        out = [Sample("lookout_pool_server_connections", num(r["n"]), {"application_name": r["application_name"]},
+                      help="Client connections on the server per application_name.") for r in rows[0]]
+        total = sum(num(r["n"]) or 0.0 for r in rows[0])
+        out.append(Sample("lookout_pool_server_max_connections", mc, help="The server's max_connections."))
+        out.append(Sample("lookout_pool_server_utilization_ratio", total / mc if mc else float("nan"),
+                          help="Client connections on the server / max_connections."))
+        return out, [], mc
+
+    def close(self) -> None:
+        if self.bouncer is not None:
+            self.bouncer.close()
+            self.bouncer = None
+        if self.server:
+            self.server.close()
+        self.http.close()
+
+
+def derived(pools: list[dict], apps: list[AppPool], max_connections: float | None) -> list[Sample]:
+    """Utilisation, waiting clients and the connection budget: pure."""
+    out = []
+    for p in pools:
+        lab = {"pool": p["pool"]}
+        for role, metric, help_ in [("in_use", "lookout_pool_in_use_connections", "Connections of the pool in use."),
+                                    ("idle", "lookout_pool_idle_connections", "Idle connections of the pool."),
+                                    ("max", "lookout_pool_max_connections", "Maximum size of the pool."),
+                                    ("waiting", "lookout_pool_waiting_clients", "Clients waiting for a connection.")]:
+            if p.get(role) is not None:
+                out.append(Sample(metric, p[role], lab, help=help_))
+        if p.get("in_use") is not None and p.get("max"):
+            out.append(Sample("lookout_pool_utilization_ratio", p["in_use"] / p["max"], lab,
+                              help="Connections in use / pool maximum."))
+    reported = {p["pool"]: p.get("max") for p in pools}
+    budget = 0.0
+    for a in apps:
+        size = a.pool_size or reported.get(a.name)
+        if size:
+            budget += size * a.processes
+    if apps and budget:
+        out.append(Sample("lookout_pool_connection_budget_connections", budget,
+                          help="Sum over the configured applications of pool size x processes."))
+        if max_connections:
+            out.append(Sample("lookout_pool_connection_budget_ratio", budget / max_connections,
+                              help="Connection budget / the server's max_connections (above 1: pools can exhaust the server)."))
+    return out

@@ -1,0 +1,110 @@
+"""One safe, lazily opened connection to one database of a watched server.
+
+Every statement runs inside a read-only transaction that is rolled back,
+with ``statement_timeout`` and ``lock_timeout`` set at connection start and
+``application_name = 'lookout'``; a family's statements go to the server in
+one pipeline (one round trip), and the connection is dropped on any
+connection-level failure so the next poll reconnects.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+Rows = list[dict[str, Any]]
+_PASSWORD = re.compile(r"(password\s*=\s*)(\S+)|(://[^:/@]*:)([^@]*)(@)", re.I)
+
+
+def safe_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by ``***`` (for errors and documents)."""
+    return _PASSWORD.sub(lambda m: (m.group(1) + "***") if m.group(1) else (m.group(3) + "***" + m.group(5)), dsn)
+
+
+def describe(exc: BaseException) -> str:
+    """One line a human can act on; libpq messages carry no password."""
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+class Connection:
+    """A single psycopg 3 connection, opened on first use, reopened after failure."""
+
+    def __init__(self, dsn: str, *, dbname: str | None = None, statement_timeout: float = 2.0,
+                 lock_timeout: float = 1.0, connect_timeout: float = 5.0,
+                 application_name: str = "lookout") -> None:
+        self.dsn = dsn
+        self.dbname = dbname
+        self.statement_timeout = statement_timeout
+        self.lock_timeout = lock_timeout
+        self.connect_timeout = connect_timeout
+        self.application_name = application_name
+        self.conn: psycopg.Connection | None = None
+
+    def open(self) -> psycopg.Connection:
+        if self.conn is not None and not self.conn.closed and not self.conn.broken:
+            return self.conn
+        self.close()
+        opts = (f"-c statement_timeout={int(self.statement_timeout * 1000)} "
+                f"-c lock_timeout={int(self.lock_timeout * 1000)} "
+                "-c default_transaction_read_only=on")
+        kw: dict[str, Any] = {"autocommit": False, "application_name": self.application_name,
+                              "options": opts, "connect_timeout": max(1, int(round(self.connect_timeout))),
+                              "row_factory": dict_row}
+        if self.dbname:
+            kw["dbname"] = self.dbname
+        conn = psycopg.connect(self.dsn, **kw)
+        conn.read_only = True  # BEGIN READ ONLY on every transaction, whatever the server default
+        self.conn = conn
+        return conn
+
+    @property
+    def server_version(self) -> int:
+        return self.open().info.server_version
+
+    def backend_pid(self) -> int:
+        return self.open().info.backend_pid
+
+    def run(self, statements: Sequence[str]) -> list[Rows]:
+        """Run statements in one read-only transaction and one round trip; roll back.
+
+        Raises psycopg errors as they come; the transaction is always ended,
+        and a broken connection is dropped so the next call reconnects.
+        """
+        conn = self.open()
+        try:
+            cursors = []
+            with conn.pipeline():
+                for stmt in statements:
+                    cur = conn.cursor()
+                    cur.execute(stmt, prepare=False)
+                    cursors.append(cur)
+            out = [cur.fetchall() if cur.description else [] for cur in cursors]
+            conn.rollback()
+            return out
+        except psycopg.Error:
+            self._end_after_error()
+            raise
+
+    def _end_after_error(self) -> None:
+        conn = self.conn
+        if conn is None:
+            return
+        if conn.broken or conn.closed:
+            self.close()
+            return
+        try:
+            conn.rollback()
+        except psycopg.Error:
+            self.close()
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
