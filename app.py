@@ -12,10 +12,12 @@ import sys
 import threading
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import Config, load_config
 from core.errors import ConfigError
 from core.logs import setup_logging
+from core.masking import mask
 from core.runtime import ROLES, Runtime, build_runtime
 from core.webapp import make_flask_app
 
@@ -30,12 +32,17 @@ def create_app(config: Config, *, role: str = "all", runtime: Runtime | None = N
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="Lookout: health dashboard for a web shop's backend.")
-    p.add_argument("command", nargs="?", choices=["run", "check-config"], default="run")
+    p.add_argument("command", nargs="?", choices=["run", "check-config", "scenario"], default="run",
+                   help="run (default), check-config, or scenario NAME [--off] on a running demo")
+    p.add_argument("name", nargs="?", help="scenario name (with the scenario command)")
     p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
     p.add_argument("--host", help="bind address (default: server.host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: server.port, 8050)")
     p.add_argument("--role", choices=ROLES, default="all",
                    help="all: everything in one process; web: dashboard and API; worker: collection")
+    p.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                   help="demo: switch this incident scenario on at start (repeatable)")
+    p.add_argument("--off", action="store_true", help="with the scenario command: switch it off")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -50,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(config.targets)} targets)")
         return 0
+    if args.command == "scenario":
+        from demo.cli import switch_scenario
+
+        return switch_scenario(config, args.name, on=not args.off, host=args.host, port=args.port)
+    if args.scenario:
+        from demo.cli import with_scenarios
+
+        config = with_scenarios(config, args.scenario)
     setup_logging(config.secret_values, args.log_level)
     return serve(config, args)
 
@@ -59,7 +74,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
     host = args.host or config.server.host
     port = args.port or config.server.port
-    runtime = build_runtime(config, role=args.role)
+    try:
+        runtime = build_runtime(config, role=args.role)
+    except SQLAlchemyError as exc:
+        print(f"store: cannot open {mask(config.store_url(), config.secret_values)}: {exc.orig or exc}",
+              file=sys.stderr)
+        return 1
     app = make_flask_app(runtime)
     # /metrics at 10,000 series is ~1 MB: keep it in memory instead of
     # waitress' default spill-to-tempfile above 1 MiB (bench: 3 ms -> 1 ms).

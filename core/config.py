@@ -18,6 +18,7 @@ from typing import Annotated, Any, Union
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from alerts.config import AlertingConfig
 from collectors.registry import target_models
 from core.durations import Duration
 from core.errors import ConfigError
@@ -69,6 +70,7 @@ class Config(Model):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import alerts.wiring
+import demo.wiring
 from collectors.registry import collector_for
 from core.config import Config
 from core.pipeline import Pipeline
@@ -33,18 +35,28 @@ class Runtime:
     scheduler: Scheduler | None
     clock: Callable[[], float] = time.time
     extras: dict[str, Any] = field(default_factory=dict)
+    # Run before the scheduler starts / after it stopped (e.g. the embedded demo servers).
+    before_start: list[Callable[[], None]] = field(default_factory=list)
+    after_stop: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def collects(self) -> bool:
         return self.role in ("all", "worker")
 
     def start(self) -> None:
+        for hook in self.before_start:
+            hook()
         if self.scheduler is not None:
             self.scheduler.start()
 
     def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        for hook in reversed(self.after_stop):
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - stop everything else regardless
+                log.exception("shutdown hook %r failed", hook)
         self.store.close()
 
 
@@ -61,5 +73,8 @@ def build_runtime(config: Config, *, role: str = "all", store: Store | None = No
     if role in ("all", "worker"):
         collectors = [collector_for(t) for t in config.targets]
         scheduler = Scheduler(collectors, pipeline, store, role=role, clock=clock)
-    return Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
-                   scheduler=scheduler, clock=clock)
+    runtime = Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
+                      scheduler=scheduler, clock=clock)
+    alerts.wiring.attach(runtime)
+    demo.wiring.attach(runtime)
+    return runtime

@@ -45,13 +45,24 @@ class Scheduler:
         self.clock = clock
         self._maintenance_lock = threading.Lock()
         # Enough threads for every target at once plus the maintenance jobs.
-        workers = max(4, len(self.collectors) + 3)
+        workers = max(4, len(self.collectors) + 5)  # + rollup, retention, heartbeat, alerts
         self._sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
         self._started = False
+        self._periodic: list[tuple[str, Callable[[], None], float]] = []
+
+    def add_periodic(self, job_id: str, func: Callable[[], None], seconds: float) -> None:
+        """Run ``func`` every ``seconds`` once started (e.g. alert evaluation, dispatch)."""
+        self._periodic.append((job_id, func, seconds))
+        if self._started:
+            self._add_periodic(job_id, func, seconds, datetime.fromtimestamp(self.clock(), tz=timezone.utc))
+
+    def _add_periodic(self, job_id: str, func: Callable[[], None], seconds: float, first: datetime) -> None:
+        self._sched.add_job(func, IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
+                            next_run_time=first, misfire_grace_time=max(1, int(seconds / 2)))
 
     # -- jobs ---------------------------------------------------------------
     def collect(self, name: str) -> None:
@@ -95,6 +106,8 @@ class Scheduler:
                             id="rollup", misfire_grace_time=int(ROLLUP_SECONDS / 2))
         self._sched.add_job(self.maintain, IntervalTrigger(seconds=RETENTION_SECONDS), args=["retention"],
                             id="retention", misfire_grace_time=int(RETENTION_SECONDS / 2))
+        for job_id, func, seconds in self._periodic:
+            self._add_periodic(job_id, func, seconds, first)
         self._sched.start()
         self._started = True
         log.info("scheduler started: %d targets", len(self.collectors))

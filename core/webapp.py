@@ -1,9 +1,12 @@
-"""The Flask application factory: JSON API, /metrics and (later) the dashboard."""
+"""The Flask application factory: JSON API, /metrics and the dashboard."""
 from __future__ import annotations
 
-from flask import Flask, redirect
+from flask import Flask
 
+import alerts.wiring
 import api.routes
+import dashboards
+import demo.wiring
 import exporter.views
 from core.runtime import Runtime
 
@@ -13,13 +16,12 @@ def make_flask_app(runtime: Runtime) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["lookout"] = runtime
     api.routes.init_app(app, runtime)
+    alerts.wiring.init_web(app, runtime)
+    demo.wiring.init_web(app, runtime)
     if runtime.collects:
         # /metrics is served by the process that collects (DESIGN.md): a web
         # replica has no snapshot of its own to serve.
         exporter.views.init_app(app, runtime.snapshot)
-
-    @app.get("/")
-    def index():
-        return redirect("/api/health")
-
+    # The dashboard serves / and every page path; /api and /metrics stay more specific.
+    dashboards.init_app(app, runtime)
     return app

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pathlib import Path
+
 from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -27,6 +29,10 @@ _IMMEDIATE = "lookout_begin_immediate"
 def create_store_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
+        path = u.database or ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # A fresh checkout has no data/ folder yet.
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the pool hands connections to whichever
         # scheduler thread asks; a connection is still used by one thread at a time.
         engine = create_engine(u, connect_args={"check_same_thread": False,

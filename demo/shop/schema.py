@@ -30,7 +30,19 @@ DDL = [
     # Deliberately redundant, so the index audit has something to find.
     "CREATE INDEX IF NOT EXISTS orders_customer_created_idx ON orders (customer_id, created_at)",
     "CREATE INDEX IF NOT EXISTS products_name_idx ON products (name)",
+    """CREATE MATERIALIZED VIEW IF NOT EXISTS daily_sales AS
+        SELECT date_trunc('day', o.created_at) AS day, count(*) AS orders, sum(o.total_cents) AS revenue_cents
+        FROM orders o WHERE o.status = 'paid' GROUP BY 1""",
+    # PostgreSQL does not record when a materialized view was refreshed: shops log it.
+    """CREATE TABLE IF NOT EXISTS mv_refresh_log (
+        view text NOT NULL, refreshed_at timestamptz NOT NULL DEFAULT now())""",
 ]
+
+
+def refresh_daily_sales(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("REFRESH MATERIALIZED VIEW daily_sales"))
+        conn.execute(text("INSERT INTO mv_refresh_log (view) VALUES ('daily_sales')"))
 
 ADJECTIVES = ["Red", "Blue", "Green", "Tiny", "Large", "Smart", "Classic", "Eco", "Pro", "Vintage"]
 NOUNS = ["Mug", "Lamp", "Chair", "Backpack", "Kettle", "Notebook", "Headphones", "Plant", "Clock", "Scarf"]

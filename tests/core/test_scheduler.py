@@ -45,7 +45,7 @@ def test_a_heartbeat_is_written_when_the_scheduler_starts(sqlite_store_url):
     sched.start()
     try:
         deadline = time.time() + 5
-        while time.time() < deadline and not store.workers():
+        while time.time() < deadline and not (store.workers() and store.latest("lookout_target_up")):
             time.sleep(0.1)
         [w] = store.workers()
         assert w.worker_id == "w1" and w.role == "all"

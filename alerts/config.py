@@ -1,0 +1,224 @@
+"""The ``alerting:`` section of config.yaml as validated models.
+
+A rule selects series, reduces each over a window, compares the result with
+a warning and a critical threshold and waits ``for`` before firing::
+
+    - name: pg_query_mean_time
+      expr: {metric: lookout_pg_statement_mean_seconds, agg: avg, window: 5m}
+      op: ">"
+      warning: 0.1
+      critical: 0.5
+      clear: {warning: 0.08}
+      for: 2m
+      labels: {team: db}
+      annotations:
+        summary: "Query mean time {value:.3f}s on {labels[target]}"
+
+A malformed rule is reported with its name and the key at fault.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from alerts.matchers import Matcher, parse_matchers
+from alerts.templates import check as check_template
+from core.durations import Duration
+from core.targets import Model
+
+try:  # NOTIFY owns the notification settings; alerting works without them.
+    from alerts.notify.config import NotificationsConfig
+except ImportError:  # pragma: no cover - only while alerts/notify is being written
+    class NotificationsConfig(Model):  # type: ignore[no-redef]
+        pass
+
+_RULE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
+Agg = Literal["last", "avg", "min", "max", "p95", "rate", "increase", "delta"]
+Op = Literal[">", ">=", "<", "<="]
+Severity = Literal["warning", "critical"]
+SEVERITIES: tuple[str, ...] = ("warning", "critical")
+
+
+class Expr(Model):
+    """One metric reduced over a window, per series (or summed ``by`` labels)."""
+
+    metric: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", description="Metric name.")
+    match: list[Matcher] = Field(default_factory=list,
+                                 description='Label matchers: {label: value} or ["label=~regex", ...].')
+    agg: Agg = Field("last", description="last, avg, min, max, p95, rate, increase (counters) or delta.")
+    window: Duration = Field(300.0, description="Look back this far; no sample in it means no data.")
+    by: list[str] | None = Field(None, description="Sum the reduced values of series sharing these labels.")
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _matchers(cls, v: Any) -> Any:
+        return parse_matchers(v)
+
+    @model_validator(mode="after")
+    def _window_positive(self) -> Expr:
+        if self.window <= 0:
+            raise ValueError("window must be positive")
+        return self
+
+
+class Ratio(Model):
+    """numerator / denominator; a list on either side is summed (hits / (hits + misses))."""
+
+    numerator: Expr | list[Expr]
+    denominator: Expr | list[Expr]
+
+    def parts(self) -> tuple[list[Expr], list[Expr]]:
+        def as_list(x: Expr | list[Expr]) -> list[Expr]:
+            return x if isinstance(x, list) else [x]
+        return as_list(self.numerator), as_list(self.denominator)
+
+
+class Clear(Model):
+    """Hysteresis: a firing level ends only once the value is past these (default: the threshold)."""
+
+    warning: float | None = None
+    critical: float | None = None
+
+
+class Rule(Model):
+    name: str = Field(pattern=_RULE_NAME, description="Unique; becomes the `alertname` label.")
+    expr: Expr | None = None
+    ratio: Ratio | None = None
+    op: Op = ">"
+    warning: float | None = None
+    critical: float | None = None
+    clear: Clear = Field(default_factory=Clear, description="A number is the warning clear level.")
+    for_: Duration = Field(0.0, alias="for", description="Pending this long before firing.")
+    keep_firing_for: Duration = Field(0.0, description="Stay firing this long after the value cleared.")
+    no_data: Literal["stale", "alerting", "ok", "keep_state"] = Field(
+        "stale", description="stale (default): a stale-data alert naming the series; never a silent resolve.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict,
+                                        description="summary, description, runbook_url; {labels[x]}, {value}, "
+                                                    "{warning}, {critical}, {op}, {severity}, {rule}.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("clear", mode="before")
+    @classmethod
+    def _clear_number(cls, v: Any) -> Any:
+        return {"warning": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if (self.expr is None) == (self.ratio is None):
+            raise ValueError("give exactly one of expr or ratio")
+        if self.warning is None and self.critical is None:
+            raise ValueError("give a warning or a critical threshold (or both)")
+        upward = self.op in (">", ">=")
+        if self.warning is not None and self.critical is not None:
+            if (self.critical < self.warning) if upward else (self.critical > self.warning):
+                raise ValueError(f"critical ({self.critical:g}) is less severe than warning ({self.warning:g}) "
+                                 f"for op {self.op!r}")
+        for sev in SEVERITIES:
+            c, t = getattr(self.clear, sev), getattr(self, sev)
+            if c is not None and t is not None and ((c > t) if upward else (c < t)):
+                raise ValueError(f"clear.{sev} ({c:g}) must be on the good side of {sev} ({t:g})")
+        for key, text in self.annotations.items():
+            try:
+                check_template(text)
+            except ValueError as exc:
+                raise ValueError(f"annotations.{key}: {exc}") from None
+        if "severity" in self.labels:
+            raise ValueError("labels.severity is set per level from warning/critical; do not set it")
+        return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_rule(cls, data: Any, handler: Any) -> Rule:
+        # pydantic locates errors by list index; people look rules up by name.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            name = data.get("name") if isinstance(data, dict) else None
+            if not name:
+                raise
+            parts = []
+            for e in exc.errors():
+                key = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+                msg = e["msg"].removeprefix("Value error, ")
+                parts.append(f"{key}: {msg}" if key else msg)
+            raise ValueError(f"rule {name!r}: " + "; ".join(parts)) from None
+
+    def exprs(self) -> list[Expr]:
+        if self.expr is not None:
+            return [self.expr]
+        assert self.ratio is not None
+        num, den = self.ratio.parts()
+        return num + den
+
+    def metrics(self) -> set[str]:
+        return {e.metric for e in self.exprs()}
+
+    def thresholds(self) -> dict[str, Any]:
+        return {"op": self.op, "warning": self.warning, "critical": self.critical,
+                "clear": {k: v for k, v in self.clear.model_dump().items() if v is not None}}
+
+
+class Flapping(Model):
+    transitions: int = Field(6, ge=2, description="More notifiable changes than this in `window` is flapping.")
+    window: Duration = 1800.0
+    settle: Duration = Field(600.0, description="Flapping ends after this long without a change.")
+
+
+class Dependency(Model):
+    target: str = Field(description="When this target is down (lookout_target_up == 0) ...")
+    dependents: list[str] = Field(default_factory=list,
+                                  description="... alerts on these targets are suppressed too (its own always are).")
+
+
+class MaintenanceWindow(Model):
+    name: str
+    match: list[Matcher] = Field(default_factory=list, description="Alerts it mutes (empty: all).")
+    weekdays: list[str] = Field(default_factory=list, description="mon..sun; empty means every day.")
+    start: str | None = Field(None, description="HH:MM local time; with end, a daily range (may cross midnight).")
+    end: str | None = None
+    cron: str | None = Field(None, description="'min hour dom month dow' start times, with duration.")
+    duration: Duration | None = None
+    timezone: str = "UTC"
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _matchers(cls, v: Any) -> Any:
+        return parse_matchers(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceWindow:
+        from alerts.maintenance import check_window
+        check_window(self)
+        return self
+
+
+class AlertingConfig(Model):
+    evaluation_interval: Duration = Field(15.0, description="How often every rule is evaluated.")
+    rules: list[Rule] = Field(default_factory=list)
+    flapping: Flapping = Field(default_factory=Flapping)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    dependencies: list[Dependency] = Field(default_factory=list)
+    unknown_metric_grace: Duration = Field(
+        120.0, description="After this long running, a rule whose metric the store lacks is reported.")
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> AlertingConfig:
+        seen: set[str] = set()
+        for i, r in enumerate(self.rules):
+            if r.name in seen:
+                raise ValueError(f"rules[{i}]: duplicate rule name {r.name!r}")
+            seen.add(r.name)
+        if self.evaluation_interval <= 0:
+            raise ValueError("evaluation_interval must be positive")
+        return self
+
+    def rule(self, name: str) -> Rule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+

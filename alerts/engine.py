@@ -1,0 +1,232 @@
+"""One evaluation cycle over all rules, and the write side of acks and silences.
+
+Per instance the cycle reads the previous state, evaluates (pure), decides
+mutes and saves state + transitions + events in one compare-and-set
+transaction. Two evaluators (threads or processes) may run the same cycle:
+for each instance only the first save wins, so an event is written once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from alerts import maintenance, mutes
+from alerts import silences as sil
+from alerts.config import AlertingConfig, Rule
+from alerts.evaluate import evaluate as evaluate_instance
+from alerts.rules import rule_values
+from alerts.schema import alert_events, alert_state, migrate, writer_of
+from alerts.state_store import Stored, alert_key, load_all, save
+from alerts.statemachine import OPEN
+from alerts.templates import context, render
+
+log = logging.getLogger("lookout.alerts")
+DOWN_WINDOW = 300.0
+
+
+@dataclass
+class EvalReport:
+    at: float
+    rules: int = 0
+    instances: int = 0
+    transitions: int = 0
+    events: int = 0
+    cas_conflicts: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    unknown_metrics: list[str] = field(default_factory=list)
+    down_targets: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _config(config: Any) -> AlertingConfig:
+    return config if isinstance(config, AlertingConfig) else config.alerting
+
+
+class AlertEngine:
+    def __init__(self, config: Any, store: Any, clock: Callable[[], float] = time.time) -> None:
+        self.config = _config(config)
+        self.store = store
+        self.clock = clock
+        self.writer = writer_of(store)
+        self.started_at: float | None = None
+        self.last_report: EvalReport | None = None
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def migrate(self) -> None:
+        migrate(self.store.engine, self.writer)
+
+    # -- evaluation -----------------------------------------------------------
+    def evaluate(self, now: float | None = None, only_metrics: Iterable[str] | None = None,
+                 blocking: bool = True) -> EvalReport | None:
+        """One cycle; ``only_metrics`` limits it to rules reading those metrics (a batch just landed)."""
+        if not self._lock.acquire(blocking=blocking):
+            return None  # a cycle is running in this process: it will see the same samples
+        try:
+            return self._cycle(self.clock() if now is None else now, only_metrics)
+        finally:
+            self._lock.release()
+
+    def _cycle(self, now: float, only: Iterable[str] | None) -> EvalReport:
+        t0 = time.perf_counter()
+        if self.started_at is None:
+            self.started_at = now
+        report = EvalReport(at=now)
+        wanted = set(only) if only is not None else None
+        rules = [r for r in self.config.rules if wanted is None or r.metrics() & wanted]
+        with self.store.engine.connect() as conn:
+            stored = load_all(conn)
+            active_silences = sil.active(conn, now)
+        windows = [w for w in self.config.maintenance if maintenance.active(w, now)]
+        down = self._down_targets(now)
+        report.down_targets = sorted(down)
+        suppressors = mutes.down_dependents(self.config, down)
+        by_rule: dict[str, list[Stored]] = {}
+        for s in stored.values():
+            by_rule.setdefault(s.rule, []).append(s)
+        # Target-down rules last: their payload counts what the others had suppressed.
+        for rule in sorted(rules, key=lambda r: mutes.TARGET_UP in r.metrics()):
+            report.rules += 1
+            try:
+                values = rule_values(rule, self.store, now)
+            except Exception as exc:
+                log.exception("rule %s failed", rule.name)
+                report.errors[rule.name] = f"{exc.__class__.__name__}: {exc}"
+                continue
+            instances = {s.key: s for s in by_rule.get(rule.name, [])}
+            series = {alert_key(rule.name, labels): (labels, v) for labels, v in values.values()}
+            for key in series.keys() | instances.keys():
+                prev = instances.get(key) or Stored(key=key, rule=rule.name, series_labels=series[key][0])
+                value = series[key][1] if key in series else None
+                mute = mutes.mute_for(self._labels(rule, prev.series_labels, None), mutes.TARGET_UP in
+                                      rule.metrics(), suppressors, active_silences, windows)
+                self._instance(rule, prev, value, mute, now, stored, report)
+        self._check_metrics(now, report)
+        report.duration = time.perf_counter() - t0
+        self.last_report = report
+        return report
+
+    def _instance(self, rule: Rule, prev: Stored, value: float | None, mute: mutes.Mute | None,
+                  now: float, stored: dict[str, Stored], report: EvalReport) -> None:
+        report.instances += 1
+        out = evaluate_instance(rule, value, prev.state, now, self.config.flapping)
+        state = out.state
+        labels = self._labels(rule, prev.series_labels, state.severity)
+        annotated, notified = mutes.apply(out.events, prev.notified, state, mute, now)
+        thresholds = rule.thresholds()
+        ctx = context(rule.name, labels, state.value, thresholds, state.severity)
+        annotations = {k: render(v, ctx) for k, v in rule.annotations.items()}
+        if state.state == "stale":  # the stale-data alert names the series, whatever the rule says
+            annotations = {**annotations, "rule_summary": annotations.get("summary", ""), "summary":
+                           f"No data for {rule.name} on {json.dumps(prev.series_labels, sort_keys=True)}"}
+        closes_ack = any(e.kind in ("escalated", "deescalated", "resolved", "flapping_ended") for e in out.events)
+        values: dict[str, Any] = {
+            **_state_cols(state), "rule": rule.name, "labels": json.dumps(labels, sort_keys=True),
+            "last_eval": now, "annotations": json.dumps(annotations), "thresholds": json.dumps(thresholds),
+            "silenced_by": mute.silence_id if mute else None,
+            "suppressed_by": mute.suppressed_by if mute else None,
+            "muted_reason": mute.reason if mute else None, "notified": notified,
+            "acked_by": None if closes_ack or state.state not in OPEN else prev.acked_by,
+            "acked_at": None if closes_ack or state.state not in OPEN else prev.acked_at,
+        }
+        if prev.id is not None and not annotated and not out.transitions and _same(prev, values) \
+                and (state.state == "ok" or state.value == prev.state.value):
+            return  # nothing new: an ok alert's row is not rewritten every cycle
+        events = [self._event_row(rule, prev, e, reason, mute, labels, annotations, thresholds, state, stored)
+                  for e, reason in annotated]
+        alert_id = save(self.writer, prev, values, out.transitions, events)
+        if alert_id is None:
+            report.cas_conflicts += 1
+            return
+        report.transitions += len(out.transitions)
+        report.events += len(events)
+        for e in events:
+            log.info("alert %s %s%s", prev.key, e["event"], f" (muted: {e['muted_reason']})" if e["muted"] else "")
+
+    def _event_row(self, rule: Rule, prev: Stored, e: Any, reason: str | None, mute: mutes.Mute | None,
+                   labels: dict[str, str], annotations: dict[str, str], thresholds: dict[str, Any],
+                   state: Any, stored: dict[str, Stored]) -> dict[str, Any]:
+        payload = {"rule": rule.name, "labels": {**labels, "severity": e.severity or e.previous_severity or ""},
+                   "series_labels": prev.series_labels, "annotations": annotations, "thresholds": thresholds,
+                   "firing_since": state.firing_since, "value": e.value, "state": state.state,
+                   **e.extra, **mutes.payload_mute(reason, mute)}
+        if mutes.TARGET_UP in rule.metrics() and prev.series_labels.get("target"):
+            payload.update(self._suppression_counts(prev.series_labels["target"], state.firing_since, stored))
+        return {"event": e.kind, "severity": e.severity, "previous_severity": e.previous_severity,
+                "value": e.value, "at": e.at, "payload": json.dumps(payload, default=str),
+                "muted": reason is not None, "muted_reason": reason,
+                "suppressed_by": mute.suppressed_by if (mute and reason) else None}
+
+    def _suppression_counts(self, target: str, since: float | None, stored: dict[str, Stored]) -> dict[str, int]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(alert_state.c.state).where(alert_state.c.suppressed_by == target)).all()
+            q = select(func.count()).select_from(alert_events).where(alert_events.c.suppressed_by == target)
+            if since is not None:
+                q = q.where(alert_events.c.at >= since)
+            muted_events = conn.execute(q).scalar_one()
+        return {"suppressed_alerts": sum(1 for (s,) in rows if s != "ok"), "dependent_alerts": len(rows),
+                "suppressed_events": int(muted_events)}
+
+    @staticmethod
+    def _labels(rule: Rule, series_labels: dict[str, str], severity: str | None) -> dict[str, str]:
+        out = {**series_labels, **rule.labels, "alertname": rule.name}
+        if severity:
+            out["severity"] = severity
+        return out
+
+    def _down_targets(self, now: float) -> set[str]:
+        down = set()
+        for sp in self.store.raw(mutes.TARGET_UP, None, now - DOWN_WINDOW, now):
+            if sp.points and sp.points[-1][1] < 1 and sp.series.labels.get("target"):
+                down.add(sp.series.labels["target"])
+        return down
+
+    def _check_metrics(self, now: float, report: EvalReport) -> None:
+        if self.started_at is None or now - self.started_at < self.config.unknown_metric_grace:
+            return
+        known = set(self.store.metric_names())
+        missing = {m for r in self.config.rules for m in r.metrics()} - known
+        for m in sorted(missing - self._warned):
+            rules = [r.name for r in self.config.rules if m in r.metrics()]
+            log.warning("alert rules %s read metric %s, which no collector has produced", ", ".join(rules), m)
+        self._warned = missing
+        report.unknown_metrics = sorted(missing)
+
+    # -- acks and silences ------------------------------------------------------
+    def ack(self, alert_id: int, who: str, comment: str | None = None, now: float | None = None) -> dict[str, Any]:
+        from alerts.acks import ack
+        return ack(self.store.engine, self.writer, alert_id, who, comment, self.clock() if now is None else now)
+
+    def silence(self, matchers: Any, starts_at: float | None, ends_at: float, author: str, comment: str,
+                now: float | None = None) -> int:
+        now = self.clock() if now is None else now
+        return sil.create(self.writer, sil.parse(matchers), now if starts_at is None else starts_at, ends_at,
+                          author, comment, now)
+
+    def expire_silence(self, silence_id: int, now: float | None = None) -> bool:
+        return sil.expire(self.writer, silence_id, self.clock() if now is None else now)
+
+
+def _state_cols(state: Any) -> dict[str, Any]:
+    from alerts.state_store import state_columns
+    return state_columns(state)
+
+
+def _same(prev: Stored, values: dict[str, Any]) -> bool:
+    """Whether a save would change only value and last_eval (skipped to spare the store)."""
+    cols = _state_cols(prev.state)
+    keys = ("state", "inner_state", "severity", "pending_since", "firing_since", "clear_since",
+            "flapping_since", "flaps")
+    return (all(cols[k] == values[k] for k in keys) and prev.notified == values["notified"]
+            and prev.silenced_by == values["silenced_by"] and prev.suppressed_by == values["suppressed_by"]
+            and prev.muted_reason == values["muted_reason"] and prev.acked_by == values["acked_by"])

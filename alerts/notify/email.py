@@ -1,0 +1,129 @@
+"""Email over SMTP: one transaction for all recipients, threaded per alert group.
+
+The subject is stable for a group (no FIRING/RESOLVED in it: clients such as
+Gmail start a new thread when the subject changes); every message of the
+group carries ``References``/``In-Reply-To`` pointing at the group's thread
+id, and the first one *is* the thread id. ``Message-ID`` is derived from the
+outbox rows, so a retry after a crash resends the same Message-ID and
+clients collapse the duplicate.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from alerts.notify.config import EmailChannel, SmtpConfig
+from alerts.notify.transport import Item, Notification, Transport, TransportError
+
+log = logging.getLogger("lookout.notify.email")
+
+SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+
+
+def subject(n: Notification) -> str:
+    rules = sorted({i.rule for i in n.items})
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(n.group_labels.items()) if k not in ("alertname", "rule"))
+    return f"[Lookout] {', '.join(rules)}" + (f" ({labels})" if labels else "")
+
+
+def _text_item(i: Item, now: float) -> str:
+    lines = [i.headline, i.summary]
+    if i.annotations.get("description"):
+        lines.append(i.annotations["description"])
+    lines += [f"Value: {i.threshold_text()}", f"When: {i.since_text(now)}",
+              "Labels: " + ", ".join(f"{k}={v}" for k, v in i.shown_labels())]
+    for key, name in (("runbook", "Runbook"), ("dashboard", "Dashboard"), ("image", "Graph"),
+                      ("ack", "Acknowledge")):
+        if i.links.get(key):
+            lines.append(f"{name}: {i.links[key]}")
+    return "\n".join(lines)
+
+
+def _html_item(i: Item, now: float) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in (
+        ("Value", i.threshold_text()), ("When", i.since_text(now)),
+        ("Labels", ", ".join(f"{k}={v}" for k, v in i.shown_labels()))))
+    links = " | ".join(f"<a href='{e(i.links[k])}'>{t}</a>" for k, t in (
+        ("runbook", "Runbook"), ("dashboard", "Dashboard"), ("image", "Graph"), ("ack", "Acknowledge"))
+        if i.links.get(k))
+    desc = f"<p>{e(i.annotations['description'])}</p>" if i.annotations.get("description") else ""
+    return (f"<div style='border-left:6px solid {i.colour};padding-left:10px;margin-bottom:16px'>"
+            f"<h3 style='margin:0'>{e(i.headline)}</h3><p>{e(i.summary)}</p>{desc}"
+            f"<table>{rows}</table><p>{links}</p></div>")
+
+
+def build_message(n: Notification, cfg: SmtpConfig, to: list[str]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject(n)
+    msg["From"] = cfg.from_
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(n.created_at, usegmt=True)
+    msg["Message-ID"] = n.message_id
+    if n.message_id != n.thread_id:
+        msg["In-Reply-To"] = n.thread_id
+        msg["References"] = n.thread_id
+    # RFC 3834: auto-responders must not answer, and filters can tell a machine sent it.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Lookout-Group"] = n.group_key[:900]
+    text = n.title + "\n\n" + "\n\n".join(_text_item(i, n.now) for i in n.items)
+    msg.set_content(text + "\n\n-- \nSent by Lookout.\n")
+    body = "".join(_html_item(i, n.now) for i in n.items)
+    msg.add_alternative(f"<html><body><h2>{html.escape(n.title)}</h2>{body}"
+                        f"<p style='color:#888'>Sent by Lookout.</p></body></html>", subtype="html")
+    return msg
+
+
+def default_smtp_factory(cfg: SmtpConfig) -> smtplib.SMTP:
+    context = ssl.create_default_context(cafile=cfg.ca_file)
+    if cfg.security == "tls":
+        return smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+    smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+    if cfg.security == "starttls":
+        smtp.starttls(context=context)
+    return smtp
+
+
+class EmailTransport(Transport):
+    channel = "email"
+
+    def __init__(self, channel: EmailChannel, smtp: SmtpConfig, factory: SmtpFactory | None = None) -> None:
+        self.to = list(channel.to)
+        self.smtp = smtp
+        self.factory = factory or default_smtp_factory
+
+    def notify(self, notification: Notification) -> None:
+        msg = build_message(notification, self.smtp, self.to)
+        try:
+            conn = self.factory(self.smtp)
+            try:
+                if self.smtp.username:
+                    conn.login(self.smtp.username, self.smtp.password or "")
+                refused = conn.send_message(msg, from_addr=self.smtp.from_, to_addrs=self.to)
+            finally:
+                try:
+                    conn.quit()
+                except (smtplib.SMTPException, OSError):
+                    conn.close()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransportError(f"SMTP authentication failed ({exc.smtp_code})", permanent=True) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [c for c, _ in exc.recipients.values()]
+            raise TransportError(f"SMTP refused every recipient ({codes})",
+                                 permanent=all(c >= 500 for c in codes)) from None
+        except smtplib.SMTPResponseException as exc:
+            raise TransportError(f"SMTP error {exc.smtp_code}: {exc.smtp_error[:200]!r}",
+                                 permanent=exc.smtp_code >= 500) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(f"SMTP TLS certificate rejected: {exc.verify_message}", permanent=True) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TransportError(f"SMTP server {self.smtp.host}:{self.smtp.port} unreachable: "
+                                 f"{exc.__class__.__name__}: {exc}") from None
+        if refused:
+            # Accepted for the others: retrying would duplicate it for them.
+            log.warning("SMTP refused some recipients of %s: %s", notification.message_id, sorted(refused))

@@ -1,0 +1,96 @@
+"""NOTIFY's tables, on ENGINE's ``alerts.schema.metadata`` (created by its ``migrate``).
+
+- ``outbox``: one row per (alert event or repeat, receiver), written before any
+  attempt. ``status`` pending -> sending (claimed with compare-and-set on
+  ``version``, leased until ``lease_until``) -> sent | dead. A row still
+  'sending' after its lease belonged to a dispatcher that died: it is retried.
+- ``delivery_attempts``: every attempt with its outcome, for the dashboard.
+- ``notify_groups``: per (receiver, group key) timing state: when the group
+  opened, its email thread id, when it was last notified (repeats).
+- ``notify_alerts``: per (receiver, alert) whether the receiver was told the
+  alert is open, so a resolve goes only where the firing went.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from alerts.schema import metadata
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receiver", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("group_key", Text, nullable=False),
+    Column("alert_id", Integer),
+    Column("alert_key", Text),
+    Column("event_id", Integer),  # alert_events.id; NULL for repeats and self-alerts
+    Column("kind", String(30), nullable=False),  # firing|escalated|...|repeat|dead_letter
+    Column("payload", Text, nullable=False),  # JSON: what the message says about this alert
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False),  # next attempt not before
+    Column("status", String(10), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(200)),
+    Column("lease_until", Float),
+    Column("last_error", Text),
+    Column("sent_at", Float),
+    Column("dead_at", Float),
+    Column("message_id", String(300)),
+    Column("version", Integer, nullable=False, default=0),
+    UniqueConstraint("event_id", "receiver", name="uq_outbox_event_receiver"),
+)
+ix_outbox_receiver = Index("ix_outbox_receiver_status", outbox.c.receiver, outbox.c.status, outbox.c.id)
+ix_outbox_status = Index("ix_outbox_status_due", outbox.c.status, outbox.c.due_at)
+
+delivery_attempts = Table(
+    "delivery_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, nullable=False, index=True),
+    Column("receiver", String(200), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("outcome", String(10), nullable=False),  # ok|transient|permanent
+    Column("error", Text),
+    Column("dispatcher", String(200)),
+)
+
+notify_groups = Table(
+    "notify_groups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receiver", String(200), nullable=False),
+    Column("group_key", Text, nullable=False),
+    Column("group_labels", Text, nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("thread_id", String(300), nullable=False),
+    Column("last_due_at", Float, nullable=False),  # latest batch scheduled (group_interval)
+    Column("last_notified_at", Float, nullable=False),  # repeat_interval counts from here
+    Column("open", Boolean, nullable=False, default=True),
+    Column("repeat_interval", Float, nullable=False),
+    Column("ack_stops_repeats", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=0),
+    UniqueConstraint("receiver", "group_key", name="uq_notify_groups"),
+)
+
+notify_alerts = Table(
+    "notify_alerts", metadata,
+    Column("receiver", String(200), primary_key=True),
+    Column("alert_key", String(1000), primary_key=True),
+    Column("alert_id", Integer),
+    Column("group_key", Text, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("last_kind", String(30), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+TABLES = (outbox, delivery_attempts, notify_groups, notify_alerts)

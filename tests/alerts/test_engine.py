@@ -1,0 +1,117 @@
+"""The engine against the real store (SQLite and PostgreSQL) with a fake clock."""
+from __future__ import annotations
+
+import logging
+
+from collectors.base import Sample
+from tests.alerts.conftest import (
+    alerting,
+    events,
+    kinds,
+    payload,
+    put,
+    rule,
+    states,
+    transitions,
+)
+
+
+def test_a_value_over_the_threshold_fires_once_with_state_and_history(store, clock, make_engine):
+    engine = make_engine(alerting(rule(**{"for": 30.0}, labels={"team": "db"},
+                                       annotations={"summary": "{labels[target]} is at {value:.1f} > {warning}"})))
+    for v in (0.5, 1.5, 1.5, 1.5, 1.5):
+        put(store, clock, v)
+        engine.evaluate()
+        clock.advance(15)
+    assert kinds(store) == ["firing"]
+    [st] = states(store)
+    assert (st.state, st.severity, st.pending_since) == ("firing", "warning", clock.now - 60)
+    [e] = events(store)
+    p = payload(e)
+    assert p["labels"] == {"target": "db", "team": "db", "alertname": "high", "severity": "warning"}
+    assert p["annotations"]["summary"] == "db is at 1.5 > 1.0"
+    assert p["thresholds"]["warning"] == 1.0 and p["muted"] is False
+    assert [(t.from_state, t.to_state) for t in transitions(store)] == [("ok", "pending"), ("pending", "firing")]
+
+
+def test_each_series_is_its_own_alert(store, clock, make_engine):
+    engine = make_engine(alerting(rule()))
+    put(store, clock, 1.5, target="a")
+    put(store, clock, 0.5, target="b")
+    engine.evaluate()
+    assert sorted((s.alert_key, s.state) for s in states(store)) == [
+        ('high{"target":"a"}', "firing"), ('high{"target":"b"}', "ok")]
+
+
+def test_a_restarted_engine_keeps_the_pending_timer_and_sends_no_duplicate(store, clock, make_engine):
+    cfg = alerting(rule(**{"for": 40.0}))
+    first = make_engine(cfg)
+    put(store, clock, 1.5)
+    first.evaluate()
+    clock.advance(30)
+    put(store, clock, 1.5)
+    first.evaluate()
+    second = make_engine(cfg)  # a new process: nothing in memory
+    clock.advance(15)
+    put(store, clock, 1.5)
+    second.evaluate()
+    assert kinds(store) == ["firing"]  # 45 s after the first breach, not 40 s after the restart
+    third = make_engine(cfg)
+    clock.advance(15)
+    put(store, clock, 1.5)
+    third.evaluate()
+    assert kinds(store) == ["firing"]
+
+
+def test_a_series_that_disappears_raises_a_stale_alert_naming_it(store, clock, make_engine):
+    engine = make_engine(alerting(rule()))
+    put(store, clock, 1.5)
+    engine.evaluate()
+    clock.advance(120)  # past the 60 s window
+    engine.evaluate()
+    assert kinds(store) == ["firing", "stale"]
+    st = payload(events(store)[-1])
+    assert "db" in st["annotations"]["summary"] and st["series_labels"] == {"target": "db"}
+
+
+def test_a_ratio_rule_compares_failures_over_payments(store, clock, make_engine):
+    r = {"name": "payment_failures", "ratio": {
+        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 300.0},
+        "denominator": {"metric": "payments_total", "agg": "increase", "window": 300.0}},
+        "warning": 0.05, "critical": 0.10}
+    engine = make_engine(alerting(r))
+    for failed, total in ((0, 0), (3, 50), (9, 100)):
+        store.write_samples(clock.now, [
+            Sample("payments_failed_total", failed, labels={"target": "shop"}, kind="counter"),
+            Sample("payments_total", total, labels={"target": "shop"}, kind="counter")])
+        engine.evaluate()
+        clock.advance(15)
+    [st] = states(store)
+    assert st.state == "firing" and st.severity == "warning" and abs(st.value - 0.09) < 1e-9
+
+
+def test_a_rule_reading_a_metric_nobody_produces_is_reported_after_the_grace(store, clock, make_engine, caplog):
+    engine = make_engine(alerting(rule(metric="no_such_metric"), rule("known"), unknown_metric_grace=60.0))
+    put(store, clock, 0.5)
+    assert engine.evaluate().unknown_metrics == []
+    clock.advance(61)
+    with caplog.at_level(logging.WARNING, logger="lookout.alerts"):
+        assert engine.evaluate().unknown_metrics == ["no_such_metric"]
+        clock.advance(15)
+        assert engine.evaluate().unknown_metrics == ["no_such_metric"]
+    assert sum("no_such_metric" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_one_broken_rule_does_not_stop_the_others(store, clock, make_engine, monkeypatch):
+    engine = make_engine(alerting(rule("broken", metric="x"), rule("fine")))
+    import alerts.engine as eng
+    real = eng.rule_values
+
+    def fail_one(r, source, now):
+        if r.name == "broken":
+            raise RuntimeError("boom")
+        return real(r, source, now)
+    monkeypatch.setattr(eng, "rule_values", fail_one)
+    put(store, clock, 1.5)
+    report = engine.evaluate()
+    assert report.errors == {"broken": "RuntimeError: boom"} and kinds(store) == ["firing"]
