@@ -1,11 +1,10 @@
 """The Flask application factory: JSON API, /metrics and the dashboard."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect
 
 import alerts.wiring
 import api.routes
-import dashboards
 import demo.wiring
 import exporter.views
 from core.runtime import Runtime
@@ -22,6 +21,9 @@ def make_flask_app(runtime: Runtime) -> Flask:
         # /metrics is served by the process that collects (DESIGN.md): a web
         # replica has no snapshot of its own to serve.
         exporter.views.init_app(app, runtime.snapshot)
-    # The dashboard serves / and every page path; /api and /metrics stay more specific.
-    dashboards.init_app(app, runtime)
+
+    @app.get("/")
+    def index():
+        return redirect("/api/health")
+
     return app
