@@ -143,12 +143,20 @@ def parse_config(text: str, *, name: str = "config.yaml", base_dir: Path | None 
     secrets: set[str] = set()
     data = _substitute(data, (), env, secrets, problems, lines, name)
     problems.extend(_duplicate_targets(data, lines, name))
-    if problems:
-        raise ConfigError(problems)
     try:
         cfg = Config.model_validate(data, context={"from_file": True})
     except ValidationError as exc:
-        raise ConfigError([_format_error(e, data, lines, name) for e in exc.errors()]) from None
+        # Report every mistake at once, but each place only once: a missing
+        # ${VAR} or a duplicate name was already said above.
+        said = {p.split(" ", 2)[1].rstrip(":") for p in problems if " " in p}
+        for e in exc.errors():
+            line = _format_error(e, data, lines, name)
+            where = line.split(" ", 2)[1].rstrip(":")
+            if where in said or ("(top level)" in line and "duplicate target name" in line):
+                continue
+            problems.append(line)
+    if problems:
+        raise ConfigError(problems)
     cfg._base_dir = base_dir or Path.cwd()
     cfg._secret_values = frozenset(s for s in secrets if s)
     return cfg
