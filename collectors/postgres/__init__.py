@@ -2,8 +2,10 @@
 
 Safety on production: one connection per watched database (bounded), opened
 lazily, read-only transactions with ``statement_timeout``/``lock_timeout``,
-``application_name = 'lookout'``, one pipeline (round trip) per family batch,
-bounded result sets, nothing beyond AccessShare locks. A family that fails
+``application_name = 'lookout'``, bounded result sets, nothing beyond
+AccessShare locks. All due families of one connection go as one batch: one
+pipeline, one round trip (``BEGIN READ ONLY``, prepared statements,
+``ROLLBACK``); the default poll of a server is a single round trip. A family that fails
 (timeout, privilege) is reported (``lookout_pg_family_up{family}`` 0 and the
 ``pg_errors`` document) without blanking the others; an unreachable server
 fails the collection with ``pg_up`` 0.
@@ -39,6 +41,9 @@ class PostgresTarget(TargetBase):
     tables_top: int = Field(200, ge=1, le=5000, description="At most this many tables per database.")
     unused_index_min_bytes: int = Field(1024 * 1024, ge=0, description="Report unused indexes from this size.")
     sequence_threshold: float = Field(0.8, gt=0, le=1, description="Report sequences above this used share.")
+    prepared_statements: bool = Field(True, description="Prepare Lookout's statements on the server once per "
+                                      "connection; false behind a transaction-mode pooler without "
+                                      "prepared-statement support (PgBouncer < 1.21).")
 
     @field_validator("families")
     @classmethod
@@ -58,7 +63,7 @@ class PostgresCollector(Collector):
         super().__init__(target, **kw)
         t = target
         self._conn_kw = {"statement_timeout": t.statement_timeout, "lock_timeout": t.lock_timeout,
-                         "connect_timeout": min(5.0, t.timeout or 5.0)}
+                         "connect_timeout": min(5.0, t.timeout or 5.0), "prepare": t.prepared_statements}
         self.main = Connection(t.dsn, **self._conn_kw)
         self.per_db: dict[str, Connection] = {}
         self.families = [f for f in FAMILIES if f.name in t.families]
@@ -68,6 +73,7 @@ class PostgresCollector(Collector):
         self.last_run: dict[tuple[str, str], float] = {}
         self.last: dict[tuple[str, str], Result] = {}     # last result of each (family, datname)
         self.state: dict[tuple[str, str], dict] = {}      # mapper memory (deltas)
+        self.probe_ok: dict[tuple[str, str], bool] = {}   # what the last probe said
         self.watched: list[str] = list(t.databases or [])
         self.server_answered = False
 
@@ -129,55 +135,73 @@ class PostgresCollector(Collector):
         if not due:
             return
         try:
-            plans = self._plans(conn, due, version)
-            results = self._execute(conn, plans)
+            results = self._execute(conn, [(f, self._batch_of(f, dat, version)) for f in due])
+            results = [(f, self._after_probe(conn, f, dat, version, out)) for f, out in results]
         except psycopg.Error as exc:
             msg = describe(exc)
             for f in due:
                 self._failed(f, dat, msg, samples, errors)
             return
-        for f, probe_rows, outcome in results:
+        for f, outcome in results:
             if isinstance(outcome, str):
+                self.probe_ok.pop((f.name, dat), None)  # probe again next time
                 self._failed(f, dat, outcome, samples, errors)
                 continue
             ctx = Ctx(version=version, now=now, datname=dat, watched=list(self.watched),
                       state=self.state.setdefault((f.name, dat), {}), options=self.options)
-            res = f.parse(([probe_rows] if f.probe else []) + outcome, ctx)
+            res = f.parse(outcome, ctx)
             self.last_run[(f.name, dat)] = now
             self.last[(f.name, dat)] = res
             self._emit(f, dat, res, carried=False, samples=samples)
 
-    def _plans(self, conn: Connection, due: list[Family], version: int) -> list[tuple[Family, list, list[str]]]:
-        probed = [f for f in due if f.probe]
-        probe_rows = conn.run([f.probe(version) for f in probed]) if probed else []
-        probes = dict(zip((f.name for f in probed), probe_rows))
-        plans = []
-        for f in due:
-            pr = probes.get(f.name, [])
-            stmts = f.statements(version, self.options) if not f.probe or probe_allows(f, pr) else []
-            plans.append((f, pr, stmts))
-        return plans
+    def _batch_of(self, f: Family, dat: str, version: int) -> list[str]:
+        """The family's statements; a probed family's probe goes first, in the same batch.
 
-    def _execute(self, conn: Connection, plans: list) -> list[tuple[Family, list, list | str]]:
+        The probed statements (pg_stat_statements) join the batch once an
+        earlier probe has shown they can run; until then only the probe is
+        sent, so a server without the extension never logs an error for it.
+        """
+        if not f.probe:
+            return f.statements(version, self.options)
+        stmts = f.statements(version, self.options) if self.probe_ok.get((f.name, dat)) else []
+        return [f.probe(version)] + stmts
+
+    def _after_probe(self, conn: Connection, f: Family, dat: str, version: int, out: list | str) -> list | str:
+        """Record what the probe said; run the probed statements if this is their first chance."""
+        if not f.probe or isinstance(out, str):
+            return out
+        ok = probe_allows(f, out[0])
+        first = ok and not self.probe_ok.get((f.name, dat))
+        self.probe_ok[(f.name, dat)] = ok
+        if not first:
+            return out if ok else out[:1]
+        try:  # one extra round trip, only when the extension has just been found
+            return out[:1] + conn.run(f.statements(version, self.options))
+        except psycopg.Error as exc:
+            if conn.conn is None:  # the connection itself failed
+                raise
+            return describe(exc)
+
+    def _execute(self, conn: Connection, plans: list[tuple[Family, list[str]]]) -> list[tuple[Family, list | str]]:
         """All families in one round trip; if that fails, each alone to find the culprit."""
-        flat = [s for _, _, stmts in plans for s in stmts]
+        flat = [s for _, stmts in plans for s in stmts]
         try:
             rows = conn.run(flat) if flat else []
-        except psycopg.OperationalError:
-            raise
         except psycopg.Error:
-            out = []
-            for f, pr, stmts in plans:
+            if conn.conn is None:  # the connection failed, not a statement
+                raise
+            out: list[tuple[Family, list | str]] = []
+            for f, stmts in plans:
                 try:
-                    out.append((f, pr, conn.run(stmts) if stmts else []))
-                except psycopg.OperationalError:
-                    raise
+                    out.append((f, conn.run(stmts) if stmts else []))
                 except psycopg.Error as exc:
-                    out.append((f, pr, describe(exc)))
+                    if conn.conn is None:
+                        raise
+                    out.append((f, describe(exc)))
             return out
         out, i = [], 0
-        for f, pr, stmts in plans:
-            out.append((f, pr, rows[i:i + len(stmts)]))
+        for f, stmts in plans:
+            out.append((f, rows[i:i + len(stmts)]))
             i += len(stmts)
         return out
 

@@ -1,9 +1,15 @@
 """One safe, lazily opened connection to one database of a watched server.
 
-Every statement runs inside a read-only transaction that is rolled back,
-with ``statement_timeout`` and ``lock_timeout`` set at connection start and
-``application_name = 'lookout'``; a family's statements go to the server in
-one pipeline (one round trip), and the connection is dropped on any
+Every batch runs inside a read-only transaction that is rolled back, with
+``statement_timeout``, ``lock_timeout`` and ``default_transaction_read_only``
+set once at connection start and ``application_name = 'lookout'``. A batch
+is ``BEGIN READ ONLY; <statements>; COMMIT`` sent as one pipeline: one
+round trip. Statements are server-side prepared (the connection is Lookout's
+own), so later polls skip parse, rewrite and plan of the catalog views. The
+transaction is read-only, so COMMIT and ROLLBACK end it alike; it ends with
+COMMIT because psycopg answers a ROLLBACK (statement or
+``Connection.rollback()``) with DEALLOCATE ALL. After an error the aborted
+transaction is rolled back. The connection is dropped on any
 connection-level failure so the next poll reconnects.
 """
 from __future__ import annotations
@@ -35,14 +41,16 @@ class Connection:
 
     def __init__(self, dsn: str, *, dbname: str | None = None, statement_timeout: float = 2.0,
                  lock_timeout: float = 1.0, connect_timeout: float = 5.0,
-                 application_name: str = "lookout") -> None:
+                 application_name: str = "lookout", prepare: bool = True) -> None:
         self.dsn = dsn
         self.dbname = dbname
         self.statement_timeout = statement_timeout
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
         self.application_name = application_name
+        self.prepare = prepare
         self.conn: psycopg.Connection | None = None
+        self.round_trips = 0  # batches sent (each one pipeline), for tests and the benchmark
 
     def open(self) -> psycopg.Connection:
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
@@ -51,13 +59,14 @@ class Connection:
         opts = (f"-c statement_timeout={int(self.statement_timeout * 1000)} "
                 f"-c lock_timeout={int(self.lock_timeout * 1000)} "
                 "-c default_transaction_read_only=on")
-        kw: dict[str, Any] = {"autocommit": False, "application_name": self.application_name,
+        # autocommit: the batch carries its own BEGIN READ ONLY ... ROLLBACK.
+        kw: dict[str, Any] = {"autocommit": True, "application_name": self.application_name,
                               "options": opts, "connect_timeout": max(1, int(round(self.connect_timeout))),
                               "row_factory": dict_row}
         if self.dbname:
             kw["dbname"] = self.dbname
         conn = psycopg.connect(self.dsn, **kw)
-        conn.read_only = True  # BEGIN READ ONLY on every transaction, whatever the server default
+        conn.read_only = True  # belt and braces: the session itself is read-only too
         self.conn = conn
         return conn
 
@@ -69,7 +78,7 @@ class Connection:
         return self.open().info.backend_pid
 
     def run(self, statements: Sequence[str]) -> list[Rows]:
-        """Run statements in one read-only transaction and one round trip; roll back.
+        """Run statements in one read-only transaction and one round trip.
 
         Raises psycopg errors as they come; the transaction is always ended,
         and a broken connection is dropped so the next call reconnects.
@@ -78,14 +87,14 @@ class Connection:
         try:
             cursors = []
             with conn.pipeline():
+                conn.execute("BEGIN READ ONLY", prepare=False)
                 for stmt in statements:
-                    cur = conn.cursor()
-                    cur.execute(stmt, prepare=False)
-                    cursors.append(cur)
-            out = [cur.fetchall() if cur.description else [] for cur in cursors]
-            conn.rollback()
-            return out
+                    cursors.append(conn.execute(stmt, prepare=self.prepare))
+                conn.execute("COMMIT", prepare=False)  # read-only: nothing to commit; see above
+            self.round_trips += 1
+            return [cur.fetchall() if cur.description else [] for cur in cursors]
         except psycopg.Error:
+            self.round_trips += 1
             self._end_after_error()
             raise
 
@@ -97,7 +106,8 @@ class Connection:
             self.close()
             return
         try:
-            conn.rollback()
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK", prepare=False)
         except psycopg.Error:
             self.close()
 

@@ -1,5 +1,6 @@
-"""Server-wide families: instance and settings, pg_stat_database, sizes and
-wraparound, background writer / checkpointer, WAL, replication.
+"""Server-wide families: instance and settings, pg_stat_database, sizes,
+wraparound and the WAL directory, background writer / checkpointer, WAL
+position and counters, replication.
 
 Every function maps result rows (lists of dicts, as psycopg's dict_row or a
 recorded JSON file gives them) to samples: pure, no I/O. Names follow
@@ -108,6 +109,9 @@ def sizes(rows: list[list[dict]], ctx: Ctx) -> Result:
                                 help="Age of the oldest multi-transaction ID that has been replaced with a transaction ID."))
         r.samples.append(Sample("lookout_pg_database_wraparound_ratio", frozen / 2 ** 31, lab,
                                 help="Transaction ID age as a share of the 2^31 wraparound limit."))
+    if len(rows) > 1 and rows[1]:  # the pg_wal directory (pg_ls_waldir), a file-system scan
+        r.samples.append(Sample("pg_wal_segments", num(rows[1][0]["segments"]), help="Number of WAL segments"))
+        r.samples.append(Sample("pg_wal_size_bytes", num(rows[1][0]["size"]), help="Total size of WAL segments"))
     return r
 
 
@@ -167,10 +171,8 @@ def wal(rows: list[list[dict]], ctx: Ctx) -> Result:
     if lsn is not None:
         r.samples.append(Sample("lookout_pg_wal_lsn_bytes", lsn, kind="counter",
                                 help="Current WAL write position in bytes (primary only)."))
-    r.samples.append(Sample("pg_wal_segments", num(rows[1][0]["segments"]), help="Number of WAL segments"))
-    r.samples.append(Sample("pg_wal_size_bytes", num(rows[1][0]["size"]), help="Total size of WAL segments"))
-    if len(rows) > 2 and rows[2]:
-        r.samples += mapped(rows[2][0], WAL, {})
+    if len(rows) > 1 and rows[1]:  # pg_stat_wal, PostgreSQL 14+
+        r.samples += mapped(rows[1][0], WAL, {})
     return r
 
 

@@ -78,11 +78,11 @@ def bgwriter(version: int) -> list[str]:
 
 
 def wal(version: int) -> list[str]:
+    # The pg_wal directory listing (pg_ls_waldir) is a file-system scan: it
+    # lives in the heavy ``sizes`` family, not on every poll.
     out = [
         "SELECT CASE WHEN pg_is_in_recovery() THEN NULL"
         " ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 END AS current_wal_lsn_bytes",
-        "SELECT count(*) AS segments, coalesce(sum(size), 0)::float8 AS size"
-        " FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'",
     ]
     if version >= 140000:
         out.append("SELECT * FROM pg_stat_wal")
@@ -114,6 +114,8 @@ def sizes(version: int) -> list[str]:
         "SELECT datname, pg_database_size(oid)::float8 AS size_bytes,"
         " age(datfrozenxid)::float8 AS age_datfrozenxid, mxid_age(datminmxid)::float8 AS age_datminmxid"
         " FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname LIMIT 200",
+        "SELECT count(*) AS segments, coalesce(sum(size), 0)::float8 AS size"
+        " FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'",
     ]
 
 

@@ -184,3 +184,31 @@ def test_per_database_families_label_series_with_the_database(test_db, family):
         assert value(batch, "pg_stat_user_tables_n_live_tup", datname=dbname(test_db), relname="items") == 0
     else:
         assert value(batch, "lookout_pg_sequence_used_ratio", sequencename="nearly_full") > 0.9
+
+
+def test_a_default_poll_is_one_round_trip_of_prepared_statements(test_db, tmp_path):
+    coll = make(test_db)  # default families and intervals: the heavy ones run on the first poll only
+    assert coll.run().up
+    trace = tmp_path / "libpq.trace"
+    with open(trace, "w") as f:
+        coll.main.conn.pgconn.trace(f.fileno())  # the wire protocol, as libpq sends and receives it
+        batch = coll.run()
+        coll.main.conn.pgconn.untrace()
+    # "<time>\tF\t<length>\t<message> ...": the messages Lookout sent (F = frontend)
+    sent = [line.split("\t")[3].split(" ")[0] for line in trace.read_text().splitlines() if "\tF\t" in line]
+    assert batch.up, batch.error
+    assert not coll.per_db and sent.count("Sync") == 1  # one pipeline: one wait for the server
+    assert sent.count("Parse") == 2  # only BEGIN READ ONLY and COMMIT: the rest is already prepared
+    assert sent.count("Execute") > 10
+
+
+def test_pg18_top_statements_travel_with_their_probe_once_the_extension_is_known(pg18_dsn):
+    clock = Clock()
+    coll = make(pg18_dsn, clock=clock, families=["instance", "statements"])
+    assert value(coll.run(), "lookout_pg_stat_statements_available") == 1.0  # probe, then the top statements
+    before = coll.main.round_trips
+    clock.t += 60
+    again = coll.run()
+    assert coll.main.round_trips - before == 1
+    assert value(again, "lookout_pg_stat_statements_available") == 1.0
+    assert again.documents["pg_stat_statements"]["top"]
