@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
@@ -42,6 +43,20 @@ def _body() -> dict[str, Any]:
     return body
 
 
+def _epoch(body: dict[str, Any], key: str, default: float | None) -> float:
+    """Epoch seconds from a JSON body; anything else is a 400, not a 500."""
+    value = body.get(key, default)
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError
+        seconds = float(value)
+        if not math.isfinite(seconds) or not 0 <= seconds < 1e11:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{key} must be epoch seconds, not {str(value)[:40]!r}") from None
+    return seconds
+
+
 def init_app(app: Flask, engine: Any) -> None:
     bp = Blueprint("alerts_api", __name__, url_prefix="/api")
     db = engine.store.engine
@@ -70,7 +85,8 @@ def init_app(app: Flask, engine: Any) -> None:
         with db.connect() as conn:
             return jsonify(alerts=[_alert(r) for r in conn.execute(q)])
 
-    @bp.get("/alerts/<int:alert_id>")
+    # ids are 64-bit in the store: a larger one is a 404, not an OverflowError.
+    @bp.get("/alerts/<int(max=9223372036854775807):alert_id>")
     def get_alert(alert_id: int):  # type: ignore[no-untyped-def]
         limit = min(max(int(request.args.get("limit", "200")), 1), 5000)
         with db.connect() as conn:
@@ -84,7 +100,7 @@ def init_app(app: Flask, engine: Any) -> None:
         ev = [{**dict(e._mapping), "payload": json.loads(e.payload)} for e in events]
         return jsonify(alert=_alert(row), transitions=[dict(t._mapping) for t in trans], events=ev)
 
-    @bp.post("/alerts/<int:alert_id>/ack")
+    @bp.post("/alerts/<int(max=9223372036854775807):alert_id>/ack")
     def ack(alert_id: int):  # type: ignore[no-untyped-def]
         body = _body()
         who = body.get("who")
@@ -108,9 +124,9 @@ def init_app(app: Flask, engine: Any) -> None:
     def create_silence():  # type: ignore[no-untyped-def]
         body = _body()
         now = engine.clock()
-        starts = float(body.get("starts_at", now))
+        starts = _epoch(body, "starts_at", now)
         if "ends_at" in body:
-            ends = float(body["ends_at"])
+            ends = _epoch(body, "ends_at", None)
         elif "duration" in body:
             ends = starts + parse_duration(body["duration"])
         else:
@@ -123,7 +139,7 @@ def init_app(app: Flask, engine: Any) -> None:
             s = next(s for s in sil.list_silences(conn, True, now) if s.id == sid)
         return jsonify(silence=s.as_json(now)), 201
 
-    @bp.delete("/silences/<int:silence_id>")
+    @bp.delete("/silences/<int(max=9223372036854775807):silence_id>")
     def expire_silence(silence_id: int):  # type: ignore[no-untyped-def]
         if not engine.expire_silence(silence_id):
             return jsonify(error=f"no active or pending silence {silence_id}"), 404

@@ -29,18 +29,27 @@ def attach(runtime: Any) -> AlertEngine:
         from alerts.notify import Notifier
         notifier = Notifier(runtime.config, runtime.store, clock=runtime.clock)
         runtime.extras["notifier"] = notifier
+        from alerts.notify import sink
+        from alerts.schema import writer_of
+        # Sink receivers (the demo's local stand-in for Slack and email) need the store's writer.
+        notifier.transports.update(sink.transports(notifier.cfg, writer_of(runtime.store).begin))
     except ImportError as exc:  # pragma: no cover - only while alerts/notify is incomplete
         log.warning("notifications are not available: %s", exc)
     if runtime.scheduler is None:
         return engine
     interval = runtime.config.alerting.evaluation_interval
-    runtime.scheduler.add_periodic("alerts:evaluate", lambda: _safe(engine.evaluate), interval)
+    # Cluster workers: only the elected evaluator / dispatcher does these (cluster/node.py).
+    from cluster.node import leads
+    runtime.scheduler.add_periodic("alerts:evaluate",
+                                   lambda: leads(runtime, "evaluator") and _safe(engine.evaluate), interval)
     if notifier is not None:
-        runtime.scheduler.add_periodic("alerts:dispatch", lambda: _notify(notifier), DISPATCH_SECONDS)
+        runtime.scheduler.add_periodic("alerts:dispatch",
+                                       lambda: leads(runtime, "dispatcher") and _notify(notifier),
+                                       DISPATCH_SECONDS)
 
     def after_batch(batch: Any) -> None:
         names = {s.name for s in batch.samples}
-        if any(r.metrics() & names for r in engine.config.rules):
+        if leads(runtime, "evaluator", fresh=False) and any(r.metrics() & names for r in engine.config.rules):
             # Non-blocking: when a cycle is running it reads the same samples.
             engine.evaluate(only_metrics=names, blocking=False)
 
@@ -54,22 +63,49 @@ def init_web(app: Flask, runtime: Any) -> None:
     if engine is None:
         return
     api.init_app(app, engine)
+    from alerts.notify import sink_page
+    ncfg = runtime.config.alerting.notifications
+    sink_page.init_app(app, runtime.store.engine, [r.name for r in ncfg.receivers if r.sink is not None])
     notifier = runtime.extras.get("notifier")
     if notifier is not None:
         from alerts.notify import web
         web.init_app(app, notifier, ack=engine.ack)
 
 
+_store_down: set[str] = set()  # jobs that already said the store is unavailable
+
+
+def _failed(job: str, exc: Exception) -> None:
+    from core.pipeline import store_unavailable
+
+    if not store_unavailable(exc):
+        log.exception("%s failed", job)
+    elif job not in _store_down:  # one clear line per outage, not a traceback every second
+        _store_down.add(job)
+        log.warning("%s skipped while the store is unavailable (%s); retrying every cycle",
+                    job, str(exc).splitlines()[0][:200])
+
+
+def _ok(job: str) -> None:
+    if job in _store_down:
+        _store_down.discard(job)
+        log.warning("%s works again: the store is back", job)
+
+
 def _safe(fn: Any) -> None:
     try:
         fn()
-    except Exception:
-        log.exception("alert evaluation failed")
+    except Exception as exc:
+        _failed("alert evaluation", exc)
+    else:
+        _ok("alert evaluation")
 
 
 def _notify(notifier: Any) -> None:
     try:
         notifier.route()
         notifier.dispatch()
-    except Exception:
-        log.exception("notification dispatch failed")
+    except Exception as exc:
+        _failed("notification dispatch", exc)
+    else:
+        _ok("notification dispatch")

@@ -29,10 +29,8 @@ def health(runtime: Any) -> tuple[dict, int]:
     secrets = runtime.config.secret_values
     checks: dict[str, dict] = {}
 
-    store_error = runtime.store.check_writable()
-    checks["store"] = {"status": "fail" if store_error else "pass"}
-    if store_error:
-        checks["store"]["error"] = mask(store_error, secrets)
+    checks["store"] = _store_check(runtime, secrets)
+    store_error = checks["store"]["status"] == "fail"
 
     checks["scheduler"] = _scheduler_check(runtime, now)
 
@@ -47,10 +45,29 @@ def health(runtime: Any) -> tuple[dict, int]:
     worst = "pass"
     if any(t["status"] != "pass" for t in targets):
         worst = "warn"
+    if any(c["status"] == "warn" for c in checks.values()):
+        worst = "warn"
     if any(c["status"] == "fail" for c in checks.values()):
         worst = "fail"
     body = {"status": worst, "time": iso(now), "role": runtime.role, "checks": checks, "targets": targets}
     return body, 503 if worst == "fail" else 200
+
+
+def _store_check(runtime: Any, secrets: frozenset[str]) -> dict:
+    """fail while the store takes no writes; warn while it is back but buffered batches still wait."""
+    error = runtime.store.check_writable()
+    check: dict[str, Any] = {"status": "fail" if error else "pass", "available": error is None}
+    if error:
+        check["error"] = "store unavailable: " + mask(error, secrets)
+    pipeline = getattr(runtime, "pipeline", None)
+    if pipeline is not None:
+        state = pipeline.store_state()
+        check.update(buffered_batches=state["buffered_batches"], buffered_bytes=state["buffered_bytes"],
+                     dropped_batches_total=state["dropped_batches_total"],
+                     unavailable_since=iso(state["unavailable_since"]))
+        if not error and state["buffered_batches"]:
+            check["status"] = "warn"  # writable again: the next collection writes what waits
+    return check
 
 
 def _scheduler_check(runtime: Any, now: float) -> dict:

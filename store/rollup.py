@@ -8,11 +8,14 @@ that started in a minute may be written a few seconds after it ended.
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from store import partitions
 from store.aggregate import H1, HOUR_MS, M1, MINUTE_MS, RAW, Grid, Source, bucket_select
 from store.engine import Writer, insert_for
 from store.schema import meta, series
@@ -20,6 +23,7 @@ from store.schema import meta, series
 if TYPE_CHECKING:  # only a type: importing config pulls in every collector module
     from core.config import Retention
 
+log = logging.getLogger("lookout.store")
 GRACE_MS = 120_000
 WATERMARK = {M1: "rollup_1m_until", H1: "rollup_1h_until"}
 # Time covered by one transaction: bounds how long a rollup or a retention
@@ -89,6 +93,12 @@ def _roll(writer: Writer, src: Source, dst: Source, end: int) -> int:
 def rollup(writer: Writer, now_ms: int) -> dict[str, int]:
     """Roll completed minutes into 1m, then hours whose minutes are all rolled into 1h."""
     minute_end = (now_ms - GRACE_MS) // MINUTE_MS * MINUTE_MS
+    if writer.engine.dialect.name == "postgresql":
+        try:
+            with writer.begin() as conn:  # the days ahead exist before their first insert
+                partitions.ensure(conn)
+        except SQLAlchemyError as exc:  # e.g. lock_timeout: AHEAD_DAYS of slack, retried next minute
+            log.warning("creating sample partitions: %s", exc)
     out = {"1m": _roll(writer, RAW, M1, minute_end)}
     with writer.engine.connect() as conn:
         wm_1m = get_meta_int(conn, WATERMARK[M1]) or 0
@@ -109,6 +119,11 @@ def apply_retention(writer: Writer, engine: Engine, now_ms: int,
     for src, cutoff in horizons(now_ms, retention).items():
         t = src.table
         deleted = 0
+        if src is RAW and engine.dialect.name == "postgresql":
+            # Partitioned samples: drop whole expired days, delete rows only below them.
+            with writer.begin() as conn:
+                deleted = partitions.drop_expired(conn, cutoff)
+                cutoff = partitions.row_cutoff(conn, cutoff)
         with engine.connect() as conn:
             lo = oldest_ts(conn, src)
         while lo is not None and lo < cutoff:

@@ -108,7 +108,13 @@ def _v2(conn: Connection) -> None:
     ix_samples_ts.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    # PostgreSQL: samples partitioned by day (or a TimescaleDB hypertable), rows copied.
+    from store import partitions
+    partitions.convert(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 VERSION_KEY = "schema_version"
 _PG_MIGRATE_LOCK = 0x4C4F4F4B  # "LOOK": any constant shared by all Lookout processes

@@ -88,3 +88,21 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} (set LOOKOUT_TEST_REDIS): {exc}")
     return REDIS_URL
+
+
+@pytest.fixture
+def server_dir() -> Iterator:
+    """A data folder an embedded server's own system user can reach.
+
+    As root, embedded PostgreSQL runs as a separate user; pytest re-tightens
+    /tmp/pytest-of-root to 0700 whenever a pytest session starts, which
+    would lock that user out of anything under tmp_path.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="lookout-server-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -8,6 +8,8 @@ Example::
           slack: {webhook_url: "${SLACK_WEBHOOK_URL}"}
         - name: oncall-mail
           email: {to: [oncall@example.com]}
+        - name: demo-sink      # stores what Slack and email would get: /demo/notifications
+          sink: {}
       smtp: {host: smtp.example.com, port: 587, security: starttls,
              username: lookout, password: "${SMTP_PASSWORD}", from: lookout@example.com}
       routes:
@@ -53,22 +55,32 @@ class AlertmanagerChannel(Model):
         60.0, description="Firing alerts are re-sent this often (Alertmanager resolves alerts it stops hearing about).")
 
 
+class SinkChannel(Model):
+    """A local sink (the demo's): stores what Slack and email would have received, shown at /demo/notifications."""
+
+    keep: int = Field(500, ge=1, le=100_000, description="Messages kept per sink receiver; older ones are deleted.")
+    email_to: list[str] = Field(default_factory=lambda: ["oncall@example.com"],
+                                description="Recipients shown in the rendered email (nothing is sent).")
+
+
 class Receiver(Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
     slack: SlackChannel | None = None
     email: EmailChannel | None = None
     alertmanager: AlertmanagerChannel | None = None
+    sink: SinkChannel | None = None
 
     @model_validator(mode="after")
     def _exactly_one_channel(self) -> Receiver:
-        n = sum(x is not None for x in (self.slack, self.email, self.alertmanager))
+        n = sum(x is not None for x in (self.slack, self.email, self.alertmanager, self.sink))
         if n != 1:
-            raise ValueError(f"receiver {self.name!r} needs exactly one of slack, email, alertmanager")
+            raise ValueError(f"receiver {self.name!r} needs exactly one of slack, email, alertmanager, sink")
         return self
 
     @property
     def channel(self) -> str:
-        return "slack" if self.slack else "email" if self.email else "alertmanager"
+        return ("slack" if self.slack else "email" if self.email else "alertmanager" if self.alertmanager
+                else "sink")
 
 
 class SmtpConfig(Model):

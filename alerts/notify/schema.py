@@ -9,6 +9,9 @@
   opened, its email thread id, when it was last notified (repeats).
 - ``notify_alerts``: per (receiver, alert) whether the receiver was told the
   alert is open, so a resolve goes only where the firing went.
+- ``sink_messages``: what a ``sink`` receiver (the demo's) would have sent to
+  Slack (the webhook's JSON body) and by email (subject, text and HTML), one
+  row per delivery; shown at ``/demo/notifications`` and ``/api/sink``.
 """
 from __future__ import annotations
 
@@ -93,4 +96,22 @@ notify_alerts = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-TABLES = (outbox, delivery_attempts, notify_groups, notify_alerts)
+sink_messages = Table(
+    "sink_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receiver", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("message_id", String(300), nullable=False),  # a retried batch keeps it: stored once
+    Column("title", Text, nullable=False),
+    Column("kinds", String(300), nullable=False),  # the items' kinds, comma-separated: firing,resolved
+    Column("rules", Text, nullable=False),  # JSON list of rule names
+    Column("alert_keys", Text, nullable=False),  # JSON list
+    Column("slack", Text, nullable=False),  # JSON: the webhook body the slack transport would POST
+    Column("email_subject", Text, nullable=False),
+    Column("email_headers", Text, nullable=False),  # JSON: From, To, Message-ID, In-Reply-To, ...
+    Column("email_text", Text, nullable=False),
+    Column("email_html", Text, nullable=False),
+)
+ix_sink_receiver = Index("ix_sink_messages_receiver", sink_messages.c.receiver, sink_messages.c.id)
+
+TABLES = (outbox, delivery_attempts, notify_groups, notify_alerts, sink_messages)

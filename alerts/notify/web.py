@@ -77,7 +77,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         rows = notifier.outbox_rows(status=status, limit=limit)
         return jsonify(rows=rows, dead=sum(1 for r in rows if r["status"] == "dead"))
 
-    @app.post("/api/outbox/<int:outbox_id>/retry")
+    @app.post("/api/outbox/<int(max=9223372036854775807):outbox_id>/retry")
     def outbox_retry(outbox_id: int):  # type: ignore[no-untyped-def]
         if not notifier.requeue(outbox_id):
             return jsonify(error=f"outbox row {outbox_id} is not a dead letter"), 409
