@@ -2,6 +2,7 @@
 
     python app.py [--config config.yaml] [--host 127.0.0.1] [--port 8050] [--role all|web|worker]
     python app.py check-config [--config config.yaml]
+    python app.py hash-password | hash-token
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from core.config import Config, load_config
 from core.errors import ConfigError
 from core.logs import setup_logging
 from core.masking import mask
+from core.memory import limit_malloc_arenas
 from core.runtime import ROLES, Runtime, build_runtime
 from core.webapp import make_flask_app
+from webauth import cli as auth_cli
 
 log = logging.getLogger("lookout")
 
@@ -32,7 +35,8 @@ def create_app(config: Config, *, role: str = "all", runtime: Runtime | None = N
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="Lookout: health dashboard for a web shop's backend.")
-    p.add_argument("command", nargs="?", choices=["run", "check-config", "scenario"], default="run",
+    p.add_argument("command", nargs="?", default="run",
+                   choices=["run", "check-config", "scenario", *auth_cli.COMMANDS],
                    help="run (default), check-config, or scenario NAME [--off] on a running demo")
     p.add_argument("name", nargs="?", help="scenario name (with the scenario command)")
     p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
@@ -44,11 +48,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="demo: switch this incident scenario on at start (repeatable)")
     p.add_argument("--off", action="store_true", help="with the scenario command: switch it off")
     p.add_argument("--log-level", default="INFO")
+    auth_cli.add_arguments(p)
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command in auth_cli.COMMANDS:
+        return auth_cli.run(args.command)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -66,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
         config = with_scenarios(config, args.scenario)
     setup_logging(config.secret_values, args.log_level)
+    # Before any thread starts: without it RSS creeps up in a long run (core/memory.py).
+    limit_malloc_arenas()
     return serve(config, args)
 
 
@@ -74,6 +83,9 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
     host = args.host or config.server.host
     port = args.port or config.server.port
+    if refusal := auth_cli.bind_refusal(config, host, args.allow_unauthenticated):
+        print(refusal, file=sys.stderr)
+        return 2
     try:
         runtime = build_runtime(config, role=args.role)
     except SQLAlchemyError as exc:
@@ -90,19 +102,19 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         if not stopping.is_set():
             stopping.set()
             log.info("received %s, shutting down", signal.Signals(signum).name)
-            server.close()
+            # waitress' loop ends on SystemExit; closing only the listener would
+            # leave it serving idle keep-alive connections (Prometheus, browsers).
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    runtime.start()
-    url = f"http://{host}:{server.effective_port}"
-    print(f"Lookout ({args.role}) on {url}\n  health:  {url}/api/health\n  metrics: {url}/metrics", flush=True)
     try:
+        runtime.start()
+        url = f"http://{host}:{server.effective_port}"
+        print(f"Lookout ({args.role}) on {url}\n  health:  {url}/api/health\n  metrics: {url}/metrics", flush=True)
         server.run()
-    except OSError:
-        if not stopping.is_set():  # closed by stop() otherwise
-            raise
     finally:
+        server.close()
         runtime.stop()
     return 0
 

@@ -23,7 +23,9 @@ from collectors.registry import target_models
 from core.durations import Duration
 from core.errors import ConfigError
 from core.targets import Model, TargetBase
+from dashboards.config import DashboardsConfig
 from demo.config import DemoConfig
+from webauth.config import AuthConfig
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -71,7 +73,9 @@ class Config(Model):
     store: StoreConfig = Field(default_factory=StoreConfig)
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
+    auth: AuthConfig | None = Field(None, description="Users, API tokens and /metrics credentials; none: open.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _secret_values: frozenset[str] = PrivateAttr(default_factory=frozenset)

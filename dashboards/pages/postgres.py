@@ -1,0 +1,153 @@
+"""PostgreSQL: connections, pool, locks, long transactions, vacuum, indexes, sizes, replication."""
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Output, html
+
+from dashboards import data, figures
+from dashboards.data import Fetch
+from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
+from dashboards.theme import panel
+
+PATH, TITLE = "/postgres", "PostgreSQL"
+PANELS = ["pg-conn", "pool", "locks", "long-tx", "sizes", "repl"]
+POOL_KINDS = ["pool"]
+
+
+def _card(title: str, body_id: str) -> Any:
+    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(id=body_id)], className="lk-panel h-100 shadow-sm")
+
+
+def layout(runtime: Any) -> Any:
+    def col(c: Any, lg: int = 4) -> Any:
+        return dbc.Col(c, lg=lg, className="mb-2")
+    return html.Div([
+        dbc.Row([col(panel("pg-conn", "Connections by state (critical: max_connections)")),
+                 col(panel("pool", "Pool: server connections in use and waiting clients")),
+                 col(panel("locks", "Locks by mode and blocked sessions"))]),
+        dbc.Row([col(panel("long-tx", "Longest transaction by state")),
+                 col(panel("sizes", "Database sizes")),
+                 col(panel("repl", "Replication lag"))]),
+        dbc.Row([col(_card("Long-running and idle-in-transaction sessions", "pg-oldest"), 6),
+                 col(_card("Blocked sessions", "pg-blocking"), 6)]),
+        dbc.Row([col(_card("Dead tuples and vacuum age (top tables)", "pg-vacuum"), 6),
+                 col(_card("Index audit", "pg-indexes"), 6)]),
+    ])
+
+
+def register(app: Dash, runtime: Any) -> Any:
+    outputs = [o for p in PANELS for o in panel_outputs(p)]
+    outputs += [Output(i, "children") for i in ("pg-oldest", "pg-blocking", "pg-vacuum", "pg-indexes")]
+
+    def build(fetch: Fetch, theme: str) -> list[Any]:
+        common = {"theme": theme, "transitions": fetch.transitions(),
+                  "x_range": (fetch.view.start, fetch.view.end),
+                  "down": fetch.down_spans(t.name for t in fetch.targets("postgres"))}
+        out: list[Any] = []
+
+        def series_panel(metric: str, *, by: str | None = None, pick: str = "avg", unit: str = "count",
+                         thresholds: tuple = (None, None), kinds: list[str] | None = None,
+                         matchers: dict | None = None, extra: list | None = None, what: str = "") -> None:
+            reason = fetch.why_missing(kinds or ["postgres"], metric, what)
+            if reason:
+                out.extend(missing(reason, theme))
+                return
+            ranges = fetch.ranges(metric, matchers=matchers)
+            if by:
+                lines = [data.pairs_line(k or "all", sorted(v.items()))
+                         for k, v in sorted(data.group_sum(ranges, by, pick).items())]
+            else:
+                lines = [data.line(r, pick) for r in ranges]
+            out.extend(shown(figures.timeseries(lines[:12] + (extra or []), unit=unit, thresholds=thresholds,
+                                                **common)))
+
+        maxc = [v for _s, _t, v in fetch.latest("pg_settings_max_connections")]
+        series_panel("pg_stat_activity_count", by="state", pick="max",
+                     thresholds=(None, max(maxc) if maxc else None))
+        pool_common = dict(common, down=fetch.down_spans(t.name for t in fetch.targets("pool")))
+        reason = fetch.why_missing(POOL_KINDS, "lookout_pool_utilization_ratio")
+        if reason:
+            out.extend(missing(reason, theme))
+        else:
+            util = [data.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
+                    for r in fetch.ranges("lookout_pool_utilization_ratio")]
+            waiting = fetch.ranges("lookout_pool_waiting_clients")
+            fig = figures.timeseries(util[:8], unit="ratio", **pool_common,
+                                     thresholds=fetch.thresholds("pool_utilisation", ["lookout_pool_utilization_ratio"]))
+            if waiting:
+                fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
+                                    "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
+                                    **_xy(data.pairs_line("w", sorted(data.sum_by_ts(waiting, "max").items())))})
+                fig["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
+                                           "rangemode": "tozero", "title": {"text": "waiting"}}
+                fig["layout"]["showlegend"] = True
+            out.extend(shown(fig))
+        blocked = fetch.ranges("lookout_pg_blocked_sessions")
+        extra = [data.pairs_line("blocked sessions", sorted(data.sum_by_ts(blocked, "max").items()))] if blocked else []
+        series_panel("pg_locks_count", by="mode", pick="max", extra=extra)
+        series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds")
+        series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes")
+        series_panel("pg_replication_lag_seconds", pick="max", unit="seconds", what="replication (no replica)")
+        out += [_oldest(fetch), _blocking(fetch), _vacuum(fetch), _indexes(fetch)]
+        return out
+
+    return register_page(app, runtime, outputs, build)
+
+
+def _xy(ln: Any) -> dict[str, Any]:
+    return {"x": ln.x, "y": ln.y}
+
+
+def _rows(fetch: Fetch, key: str, field: str | None = None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for d in fetch.documents(key):
+        body = d.body.get(field) if field and isinstance(d.body, dict) else d.body
+        if isinstance(body, dict):
+            body = body.get("rows") or body.get("sessions") or body.get("items") or []
+        if isinstance(body, list):
+            rows += [{"target": d.target, **r} for r in body if isinstance(r, dict)]
+    return rows
+
+
+def _oldest(fetch: Fetch) -> Any:
+    rows = _rows(fetch, "pg_oldest_transactions")
+    cols = [("target", "Target"), ("pid", "PID"), ("datname", "DB"), ("usename", "User"), ("state", "State"),
+            ("xact_age_seconds", "Tx age s"), ("query", "Query")]
+    return table(rows[:15], cols, empty=fetch.why_missing(["postgres"], None) or "no long transactions")
+
+
+def _blocking(fetch: Fetch) -> Any:
+    rows = _rows(fetch, "pg_blocking", "blocked")
+    cols = [("target", "Target"), ("pid", "PID"), ("blocked_by", "Blocked by"), ("wait_seconds", "Waiting s"),
+            ("query", "Query")]
+    return table(rows[:15], cols, empty=fetch.why_missing(["postgres"], None) or "no blocked sessions")
+
+
+def _vacuum(fetch: Fetch) -> Any:
+    dead = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
+            for s, _t, v in fetch.latest("pg_stat_user_tables_n_dead_tup")}
+    age = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
+           for s, _t, v in fetch.latest("lookout_pg_table_vacuum_age_seconds")}
+    rows = [{"table": ".".join(x or "" for x in k), "dead": dead.get(k), "vacuum_age_h": (age[k] / 3600) if k in age else None}
+            for k in set(dead) | set(age)]
+    rows.sort(key=lambda r: -(r["dead"] or 0))
+    return table(rows[:12], [("table", "Table"), ("dead", "Dead tuples"), ("vacuum_age_h", "Since vacuum (h)")],
+                 empty=fetch.why_missing(["postgres"], "pg_stat_user_tables_n_dead_tup") or "no tables")
+
+
+def _indexes(fetch: Fetch) -> Any:
+    rows = []
+    for d in fetch.documents("pg_index_audit"):
+        if not isinstance(d.body, dict):
+            continue
+        for kind in ("invalid", "duplicate", "unused"):
+            for ix in d.body.get(kind) or []:
+                if isinstance(ix, dict):
+                    rows.append({"issue": kind, "target": d.target,
+                                 "index": ix.get("indexrelname") or ix.get("index") or ix.get("name"),
+                                 "table": ix.get("relname") or ix.get("table"), "size": ix.get("size_bytes")})
+    return table(rows[:20], [("issue", "Issue"), ("target", "Target"), ("index", "Index"), ("table", "Table"),
+                             ("size", "Bytes")],
+                 empty=fetch.why_missing(["postgres"], None) or "no unused, duplicate or invalid indexes")

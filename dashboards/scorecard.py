@@ -1,0 +1,93 @@
+"""The shop's promises measured over the selected range: value, pass/fail, sparkline.
+
+One objective = one value over the whole range and one per bucket (the
+sparkline), both from the same fetch. Models are in ``dashboards.config``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboards import data
+from dashboards.config import Objective
+
+SPARK_POINTS = 60
+
+
+@dataclass
+class Score:
+    objective: Objective
+    value: float | None
+    passed: bool | None
+    spark: data.Line
+    reason: str | None = None  # why there is no value
+
+
+def evaluate(obj: Objective, fetch: data.Fetch) -> Score:
+    pts = SPARK_POINTS
+    if obj.measure == "ratio":
+        good = [r for s in obj.good for r in fetch.selected(s, "rate", points=pts)]
+        total = [r for s in obj.total for r in fetch.selected(s, "rate", points=pts)]
+        den = data.total_increase(total)
+        value = data.total_increase(good) / den if den > 0 else None
+        spark = data.pairs_line(obj.title, data.ratio_series(data.sum_by_ts(good), data.sum_by_ts(total)))
+        metrics = [s.metric for s in obj.total]
+    elif obj.measure == "gauge_ratio":
+        good = [r for s in obj.good for r in fetch.selected(s, points=pts)]
+        total = [r for s in obj.total for r in fetch.selected(s, points=pts)]
+        num, den = data.weighted_mean(good), data.weighted_mean(total)
+        # Means of sums, not sums of means: several pools each report a size.
+        num = None if num is None else num * len(good)
+        den = None if den is None else den * len(total)
+        value = num / den if num is not None and den else None
+        spark = data.pairs_line(obj.title, data.ratio_series(data.sum_by_ts(good), data.sum_by_ts(total)))
+        metrics = [s.metric for s in obj.good + obj.total]
+    elif obj.measure == "quantile":
+        assert obj.metric is not None
+        ranges = fetch.selected(obj.metric, "rate", points=pts)
+        value = data.overall_quantile(ranges, obj.quantile)
+        per = data.quantile_by_ts(ranges, obj.quantile).get("", [])
+        spark = data.pairs_line(obj.title, per)
+        metrics = [obj.metric.metric]
+    else:  # mean
+        assert obj.metric is not None
+        ranges = fetch.selected(obj.metric, points=pts)
+        value = data.weighted_mean(ranges)
+        spark = data.pairs_line(obj.title, sorted(_mean_by_ts(ranges).items()))
+        metrics = [obj.metric.metric]
+    reason = None
+    if value is None:
+        missing = [m for m in metrics if m not in fetch.names()]
+        reason = (f"{', '.join(missing)} not collected" if missing
+                  else "no data in the selected range")
+    return Score(obj, value, None if value is None else obj.passes(value), spark, reason)
+
+
+def _mean_by_ts(ranges: list) -> dict[float, float]:
+    num: dict[float, float] = {}
+    den: dict[float, float] = {}
+    for r in ranges:
+        for b in r.points:
+            num[b.ts] = num.get(b.ts, 0.0) + b.avg * b.count
+            den[b.ts] = den.get(b.ts, 0.0) + b.count
+    return {ts: num[ts] / den[ts] for ts in num if den[ts]}
+
+
+def evaluate_all(fetch: data.Fetch) -> list[Score]:
+    return [evaluate(o, fetch) for o in fetch.cfg.scorecard]
+
+
+def format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "ratio":
+        pct = value * 100
+        # Near 100 % the promise lives in the decimals (99.9 % uptime).
+        return f"{pct:.3f} %" if 99.5 <= pct < 100 else f"{pct:.1f} %"
+    if unit == "seconds":
+        return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    return f"{value:,.0f}"
+
+
+def format_target(obj: Objective) -> str:
+    op = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[obj.op]
+    return f"{op} {format_value(obj.target, obj.unit)}"

@@ -1,0 +1,134 @@
+"""dashboards.data, scorecard and timerange without a browser, on a real SQLite store."""
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from core.config import parse_config
+from core.runtime import build_runtime
+from dashboards import data, scorecard
+from dashboards.timerange import View, parse_search, to_search
+from store import Store
+from tests.dashboards.seed import CONFIG, HIT_RATIO, REVENUE_PER_STEP, seed
+
+
+class CountingStore(Store):
+    """The real store, counting the range queries it answers."""
+
+    calls = 0
+
+    def query_range(self, *a, **kw):
+        CountingStore.calls += 1
+        return super().query_range(*a, **kw)
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("data")
+    cfg = parse_config(CONFIG, env={}, base_dir=tmp)
+    rt = build_runtime(cfg, role="web", store=CountingStore(f"sqlite:///{tmp / 'l.db'}"))
+    rt.extras["now"] = time.time()
+    seed(rt, rt.extras["now"])
+    yield rt
+    rt.store.close()
+
+
+def fetch_for(rt, rng: str = "1h", **kw) -> data.Fetch:
+    return data.Fetch(rt, parse_search(f"?range={rng}", rt.extras["now"]), **kw)
+
+
+@pytest.mark.parametrize("rng", ["15m", "1h", "6h", "24h"])
+def test_counter_rates_are_exact_at_every_range_despite_15_second_polls(runtime, rng):
+    [r] = fetch_for(runtime, rng).ranges("shop_revenue_total", "rate")
+    rates = [b.avg for b in r.points]
+    if rng in ("6h", "24h"):
+        rates = rates[1:]  # two hours are stored: the bucket where the data begins is partly empty
+    assert rates and all(x == pytest.approx(REVENUE_PER_STEP / 15.0) for x in rates)
+
+
+@pytest.mark.parametrize("rng", ["15m", "1h", "6h", "24h", "7d", "30d"])
+def test_rate_buckets_are_whole_multiples_of_the_poll_interval(runtime, rng):
+    f = fetch_for(runtime, rng)
+    [r] = f.ranges("redis_keyspace_hits_total", "rate")
+    width = data.bucket_width(r.points)
+    assert width and width % 15 == 0
+
+
+def test_no_series_gets_more_than_a_thousand_points(runtime):
+    f = fetch_for(runtime, "1h", points=5000)
+    for mode in ("value", "rate"):
+        for r in f.ranges("redis_keyspace_hits_total", mode):
+            assert len(r.points) <= data.MAX_POINTS
+
+
+def test_one_fetch_reads_each_range_once_for_all_the_figures_that_need_it(runtime):
+    f = fetch_for(runtime)
+    before = CountingStore.calls
+    for _ in range(3):
+        f.ranges("lookout_target_up")
+        f.down_spans(["shop-db"])
+    assert CountingStore.calls - before == 1
+
+
+def test_the_down_target_shows_as_a_down_span_at_the_end(runtime):
+    spans = fetch_for(runtime).down_spans(["shop-db", "shop-cache"])
+    assert [t for _a, _b, t in spans] == ["shop-db"]
+    assert spans[0][1] >= runtime.extras["now"]
+
+
+def test_a_missing_source_is_explained_in_words(runtime):
+    f = fetch_for(runtime)
+    assert f.why_missing(["pool"], "lookout_pool_utilization_ratio") == "no pool target configured"
+    assert f.why_missing(["postgres"], "pg_locks_count").startswith("shop-db is down: connection refused")
+    assert f.why_missing(["http"], "lookout_http_cache_hits_total", "an X-Cache header") == \
+        "an X-Cache header is not reported by shop-api"
+    assert f.why_missing(["redis"], "redis_keyspace_hits_total") is None
+
+
+def test_the_scorecard_measures_the_hit_rate_put_into_the_store_and_fails_it(runtime):
+    f = fetch_for(runtime)
+    score = scorecard.evaluate(f.cfg.objective("cache_hit_rate"), f)
+    assert score.value == pytest.approx(HIT_RATIO)
+    assert score.passed is False
+    assert scorecard.format_value(score.value, "ratio") == "80.0 %"
+
+
+def test_an_objective_without_data_says_which_metric_is_missing(runtime):
+    f = fetch_for(runtime)
+    score = scorecard.evaluate(f.cfg.objective("payment_success"), f)
+    assert score.value is None and score.passed is None
+    assert score.reason == "shop_payments_total not collected"
+
+
+def test_gaps_are_inserted_where_polls_are_missing_but_not_for_bucket_aliasing():
+    pairs = [(0.0, 1.0), (16.0, 1.0), (48.0, 1.0), (200.0, 1.0)]  # one empty 16 s bucket, then an outage
+    xs, ys = data.with_gaps(pairs, 16.0, interval=15.0)
+    assert ys == [1.0, 1.0, 1.0, None, 1.0]
+    assert xs[3] == 64_000
+
+
+def test_histogram_quantile_interpolates_inside_the_bucket_like_prometheus():
+    buckets = {0.1: 50.0, 0.5: 90.0, 1.0: 100.0, math.inf: 100.0}
+    assert data.histogram_quantile(0.5, buckets) == pytest.approx(0.1)
+    assert data.histogram_quantile(0.95, buckets) == pytest.approx(0.75)
+    assert data.histogram_quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
+
+
+def test_values_are_rounded_to_five_significant_digits_to_keep_refreshes_small():
+    assert data.sig(0.123456789) == 0.12346
+    assert data.sig(float("nan")) is None
+
+
+def test_a_link_reproduces_the_view_and_a_bad_link_falls_back_to_the_default():
+    now = 1_800_000_000.0
+    v = parse_search(to_search("6h", "5s"), now)
+    assert (v.range, v.refresh, v.end - v.start) == ("6h", "5s", 6 * 3600)
+    c = parse_search("?range=custom&from=2027-01-14T10:00&to=2027-01-14T12:00&refresh=off", now)
+    assert (c.range, c.span, c.interval_ms) == ("custom", 7200, None)
+    assert parse_search("?range=1y&refresh=never", now) == View("1h", "15s", now - 3600, now)
+
+
+def test_sample_interval_is_the_slowest_configured_poll(runtime):
+    assert fetch_for(runtime).sample_interval() == 15.0

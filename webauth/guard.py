@@ -1,0 +1,178 @@
+"""Every request passes here first: who is it, and may they do this?
+
+- ``/login``, ``/api/health``, ``/api/openapi.json`` and ``/ack/<token>`` are
+  open (an ack link is authenticated by its own signature).
+- ``/metrics``: the ``auth.metrics`` credential (Bearer or Basic), a read API
+  token, or a session.
+- ``/api/*``: a session, or ``Authorization: Bearer <token>`` (read scope for
+  GET/HEAD, write scope for anything else).
+- everything else (dashboard pages, ``/_dash-*``, static files): a session.
+
+State-changing requests made with a session must carry the session's CSRF
+token in ``X-CSRFToken`` (Dash's renderer sends it from the ``_csrf_token``
+cookie) or in a ``csrf_token`` form field. Bearer-token requests are exempt:
+a browser never adds that header on its own.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flask import Flask, Response, g, jsonify, redirect, request, session
+from werkzeug.security import check_password_hash
+
+from webauth.config import AuthConfig, token_hash
+
+CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads (dash_renderer getCSRFHeader)
+CSRF_HEADER = "X-CSRFToken"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_PATHS = frozenset({"/login", "/api/health", "/api/openapi.json", "/favicon.ico"})
+OPEN_PREFIXES = ("/ack/",)
+
+
+def deny(status: int, message: str, **extra: Any) -> Response:
+    res = jsonify(error=message, **extra)
+    res.status_code = status
+    if status == 401:
+        res.headers["WWW-Authenticate"] = 'Bearer realm="Lookout"'
+    return res
+
+
+def password_binding(secret: str, password_hash: str) -> str:
+    """Ties a session to the user's current password: changing it logs every session out."""
+    return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+class Guard:
+    def __init__(self, auth: AuthConfig, clock: Any, secure: bool) -> None:
+        self.auth = auth
+        self.clock = clock
+        self.secure = secure
+        self._basic_ok: str | None = None  # digest of the last accepted /metrics basic password
+
+    # -- who -------------------------------------------------------------------
+    def session_user(self) -> str | None:
+        name, started, binding = session.get("u"), session.get("t"), session.get("v")
+        if not isinstance(name, str) or not isinstance(started, (int, float)) or not isinstance(binding, str):
+            return None
+        user = self.auth.user(name)
+        if user is None or self.clock() - started > self.auth.session_lifetime:
+            return None
+        if not hmac.compare_digest(binding, password_binding(self.auth.session_secret, user.password_hash)):
+            return None
+        return name
+
+    def _metrics_allowed(self) -> bool:
+        m = self.auth.metrics
+        if m.open:
+            return True
+        cred = request.authorization
+        if cred is None:
+            return self.session_user() is not None
+        if cred.type == "bearer" and cred.token:
+            digest = m.bearer_digest()
+            if digest is not None and hmac.compare_digest(digest, _sha(cred.token)):
+                return True
+            return self.auth.token_for(cred.token) is not None
+        if cred.type == "basic" and m.username is not None and m.password_hash is not None:
+            if not hmac.compare_digest((cred.username or "").encode(), m.username.encode()):
+                return False
+            presented = _sha(f"{cred.username}\0{cred.password or ''}")
+            # scrypt costs ~50 ms: check it once, then remember the accepted digest.
+            if self._basic_ok is not None and hmac.compare_digest(self._basic_ok, presented):
+                return True
+            if check_password_hash(m.password_hash, cred.password or ""):
+                self._basic_ok = presented
+                return True
+        return False
+
+    # -- the hook ----------------------------------------------------------------
+    def before_request(self) -> Response | None:
+        path = request.path
+        g.lookout_principal = None
+        if path == "/metrics":
+            if self._metrics_allowed():
+                return None
+            res = deny(401, "/metrics needs the metrics credential (bearer token or basic auth)")
+            res.headers["WWW-Authenticate"] = 'Basic realm="Lookout metrics"'
+            return res
+        cred = request.authorization
+        if path.startswith("/api/") and cred is not None and cred.type == "bearer":
+            token = self.auth.token_for(cred.token or "")
+            if token is None:
+                return deny(401, "invalid API token")
+            if request.method not in SAFE_METHODS and token.scope != "write":
+                return deny(403, f"token {token.name!r} has read scope; {request.method} needs write scope")
+            g.lookout_principal = f"token:{token.name}"
+            return None
+        user = self.session_user()
+        if user is not None:
+            g.lookout_principal = f"user:{user}"
+        if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+            return None  # /login checks its own form token; /ack/ its signature
+        if user is None:
+            if request.method == "GET" and not path.startswith(("/api/", "/_dash-")):
+                return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")
+            return deny(401, "log in (session) or send Authorization: Bearer <API token>")
+        if request.method not in SAFE_METHODS and not self.csrf_ok(session.get("csrf")):
+            return deny(403, "CSRF token missing or wrong: send the X-CSRFToken header (from the _csrf_token "
+                             "cookie) or the csrf_token form field", reason="csrf")
+        return None
+
+    @staticmethod
+    def csrf_ok(expected: Any) -> bool:
+        sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+        return isinstance(expected, str) and bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+    def after_request(self, response: Response) -> Response:
+        expected = session.get("csrf") if (g.get("lookout_principal") or "").startswith("user:") else None
+        if expected and request.cookies.get(CSRF_COOKIE) != expected:
+            self.set_csrf_cookie(response, expected)
+        if request.path == "/api/health" and g.get("lookout_principal") is None:
+            _trim_health(response)
+        return response
+
+    def set_csrf_cookie(self, response: Response, value: str) -> None:
+        # Not HttpOnly on purpose: Dash's renderer reads it to send X-CSRFToken.
+        response.set_cookie(CSRF_COOKIE, value, secure=self.secure, httponly=False,
+                            samesite=self.auth.same_site, path="/", max_age=int(self.auth.session_lifetime))
+
+
+def _trim_health(response: Response) -> None:
+    """Anonymous callers (load balancers) get the verdict, not target names or errors."""
+    body = response.get_json(silent=True)
+    if not isinstance(body, dict):
+        return
+    checks = {k: {"status": v.get("status")} for k, v in (body.get("checks") or {}).items() if isinstance(v, dict)}
+    response.set_data(json.dumps({"status": body.get("status"), "time": body.get("time"), "checks": checks}))
+
+
+def _sha(text: str) -> str:
+    return token_hash(text)
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def install_open_mode(app: Flask, public_url: str | None) -> None:
+    """Without auth everything is open, but a web page elsewhere must not drive
+    the on-call's browser into silencing alerts: refuse cross-origin writes."""
+    allowed_public = urlsplit(public_url).netloc if public_url else None
+
+    @app.before_request
+    def same_origin_writes() -> Response | None:
+        if request.method in SAFE_METHODS:
+            return None
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None  # curl, scripts, Prometheus: no browser, no CSRF
+        netloc = urlsplit(origin).netloc
+        if netloc and netloc in (request.host, allowed_public):
+            return None
+        return deny(403, f"cross-origin {request.method} refused (Origin {origin[:100]!r})", reason="csrf")
