@@ -7,7 +7,7 @@ from core.targets import Model
 
 
 class DemoConfig(Model):
-    enabled: bool = Field(False, description="Start the embedded PostgreSQL, Redis, demo shop and its load.")
+    enabled: bool = Field(False, description="Start the embedded PostgreSQL, Redis, demo shop and its load (role all only).")
     data_dir: str = Field("data/demo", description="Where the embedded servers keep their data (relative to the config).")
     postgres_port: int = Field(55432, ge=1, le=65535, description="TCP port of the embedded PostgreSQL (127.0.0.1).")
     redis_port: int = Field(56379, ge=1, le=65535, description="TCP port of the embedded Redis (127.0.0.1).")

@@ -14,7 +14,9 @@ from demo.shop.scenarios import SCENARIOS
 
 def attach(runtime: Any) -> None:
     cfg = runtime.config.demo
-    if not cfg.enabled or not runtime.collects:
+    # Only the all-in-one process runs the demo: with several --role worker
+    # processes each would start its own embedded servers on the same ports.
+    if not cfg.enabled or runtime.role != "all":
         return
     from demo.runner import Demo
 
