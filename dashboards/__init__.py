@@ -13,7 +13,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, html, no_update
 from flask import Flask
 
-from dashboards import theme, timerange
+from dashboards import storebanner, theme, timerange
 from dashboards.pages import alerts, cache, latency, overview, postgres, revenue
 
 PAGES = [overview, revenue, cache, latency, postgres, alerts]
@@ -31,6 +31,7 @@ def init_app(server: Flask, runtime: Any) -> Dash:
     app.layout = theme.shell([(p.PATH, p.TITLE) for p in PAGES])
     refreshers = {p.PATH: p.register(app, runtime) for p in PAGES}
     _register_shell(app, runtime)
+    storebanner.register(app, runtime)
     server.extensions["lookout_dash"] = app
     server.extensions["lookout_dash_refreshers"] = refreshers
     return app

@@ -82,6 +82,7 @@ def shell(pages: list[tuple[str, str]]) -> html.Div:
         dcc.Store(id="theme", data="light"),
         dcc.Store(id="current-path"),
         navbar(pages),
+        html.Div(id="store-banner"),
         dbc.Container(id="page", fluid=True, className="pb-4"),
     ])
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
+from dash.exceptions import PreventUpdate
 
 from dashboards import data, figures
+from core.pipeline import store_unavailable
 from dashboards.timerange import parse_search
 
 HIDDEN = {"display": "none"}
@@ -39,7 +41,12 @@ def register_page(app: Dash, runtime: Any, outputs: Sequence[Output],
     def refresh(search: str | None, _ticks: int | None, theme: str | None, *_extra: Any) -> list[Any]:
         view = parse_search(search, runtime.clock())
         fetch = data.Fetch(runtime, view)
-        return list(build(fetch, theme or "light"))
+        try:
+            return list(build(fetch, theme or "light"))
+        except Exception as exc:
+            if store_unavailable(exc):
+                raise PreventUpdate from exc  # keep the last figures; the store banner says why
+            raise
 
     app.callback(list(outputs), refresh_inputs() + list(extra_inputs))(refresh)
     return refresh
