@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +52,17 @@ def _config(config: Any) -> AlertingConfig:
     return config if isinstance(config, AlertingConfig) else config.alerting
 
 
+def _intervals(config: Any) -> dict[str, float]:
+    """Target name -> collection interval, so stale is judged per target (alerts.rules.stale_after)."""
+    return {t.name: float(t.interval) for t in getattr(config, "targets", None) or []}
+
+
 class AlertEngine:
-    def __init__(self, config: Any, store: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: Any, store: Any, clock: Callable[[], float] = time.time,
+                 intervals: Mapping[str, float] | None = None) -> None:
         self.config = _config(config)
+        # An AlertingConfig alone knows no targets: then an empty rule window is no data.
+        self.intervals = dict(intervals) if intervals is not None else _intervals(config)
         self.store = store
         self.clock = clock
         self.writer = writer_of(store)
@@ -98,7 +106,7 @@ class AlertEngine:
         for rule in sorted(rules, key=lambda r: mutes.TARGET_UP in r.metrics()):
             report.rules += 1
             try:
-                values = rule_values(rule, self.store, now)
+                values = rule_values(rule, self.store, now, self.intervals)
             except Exception as exc:
                 log.exception("rule %s failed", rule.name)
                 report.errors[rule.name] = f"{exc.__class__.__name__}: {exc}"

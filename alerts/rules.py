@@ -1,9 +1,22 @@
 """Series selection and reduction: a rule's expression -> one value per series.
 
 ``reduce`` is pure (points, aggregation, window, now) -> value. Two special
-results: ``None`` means no sample in the window (no data); NaN means the
+results: ``None`` means no data (the series is stale); NaN means the
 series is alive but the value is undefined this time (one point of a
-counter, or a ratio over zero traffic) -- evaluation keeps the state then.
+counter, a ratio over zero traffic, an empty window on a live series) --
+evaluation keeps the state then.
+
+When is a series stale? Not merely when the rule's window is empty: a
+window as short as the target's interval (or a little longer) is empty
+after one late or skipped collection -- scheduler jitter, a slow poll, a
+busy machine -- and that would page "NO DATA" and then "RESOLVED" for a
+healthy target. A series is stale only when its newest sample is older than
+both the window and ``STALE_INTERVALS`` of its target's collection interval
+(known from config through the ``target`` label), like Prometheus' lookback
+for absent series. Between the two an empty window is NaN: state kept.
+Samples stamped after ``now`` count as alive too: a collection that started
+after the evaluation read its clock (or a worker whose clock runs ahead) may
+have written a new series' first sample before the evaluation read it.
 """
 from __future__ import annotations
 
@@ -16,6 +29,9 @@ from alerts.matchers import all_match, exact
 from store.types import canonical_labels
 
 NAN = float("nan")
+# Missed collections before a series is stale: 3 intervals tolerate one late or
+# skipped run (with jitter and the poll's own duration); two in a row is no data.
+STALE_INTERVALS = 3.0
 Points = Sequence[tuple[float, float]]
 Values = dict[str, tuple[dict[str, str], float | None]]  # canonical labels -> (labels, value)
 
@@ -25,10 +41,12 @@ class SampleSource(Protocol):
             end: float) -> list[Any]: ...
 
 
-def reduce(points: Points, agg: str, window: float, now: float) -> float | None:
+def reduce(points: Points, agg: str, window: float, now: float, stale_after: float = 0.0) -> float | None:
+    """``stale_after``: age of the newest sample past which an empty window is no data (None)."""
     pts = [(t, v) for t, v in points if now - window < t <= now]
     if not pts:
-        return None
+        alive = any(t > now - max(window, stale_after) for t, _ in points)  # incl. after now
+        return NAN if alive else None
     vals = [v for _, v in pts]
     if agg == "last":
         return vals[-1]
@@ -70,11 +88,20 @@ def group(values: Values, by: list[str] | None) -> Values:
     return out
 
 
-def evaluate_expr(expr: Expr, series: Sequence[tuple[dict[str, str], Points]], now: float) -> Values:
+def stale_after(labels: Mapping[str, str], intervals: Mapping[str, float] | None) -> float:
+    """How old a series' newest sample may be before it is no data, beyond the rule window."""
+    interval = (intervals or {}).get(labels.get("target", ""))
+    return STALE_INTERVALS * interval if interval else 0.0
+
+
+def evaluate_expr(expr: Expr, series: Sequence[tuple[dict[str, str], Points]], now: float,
+                  intervals: Mapping[str, float] | None = None) -> Values:
+    """``intervals``: target name -> collection interval, for :func:`stale_after`."""
     out: Values = {}
     for labels, points in series:
         if all_match(expr.match, labels):
-            out[canonical_labels(labels)] = (dict(labels), reduce(points, expr.agg, expr.window, now))
+            value = reduce(points, expr.agg, expr.window, now, stale_after(labels, intervals))
+            out[canonical_labels(labels)] = (dict(labels), value)
     return group(out, expr.by)
 
 
@@ -101,17 +128,27 @@ def ratio(num: Values, den: Values) -> Values:
     return out
 
 
-def fetch(source: SampleSource, expr: Expr, now: float) -> list[tuple[dict[str, str], Points]]:
-    """Reads through the store's public ``raw``; exact matchers are applied by the store."""
-    got = source.raw(expr.metric, exact(expr.match) or None, now - expr.window, now)
+def fetch(source: SampleSource, expr: Expr, now: float,
+          intervals: Mapping[str, float] | None = None) -> list[tuple[dict[str, str], Points]]:
+    """Reads through the store's public ``raw``; exact matchers are applied by the store.
+
+    Reads back far enough to tell a late series from a stale one (see :func:`stale_after`),
+    and past ``now``: samples stamped after it prove a series alive, never stale.
+    """
+    back = max([expr.window] + [STALE_INTERVALS * i for i in (intervals or {}).values()])
+    got = source.raw(expr.metric, exact(expr.match) or None, now - back, now + back)
     return [(dict(sp.series.labels), list(sp.points)) for sp in got]
 
 
-def rule_values(rule: Rule, source: SampleSource, now: float) -> Values:
+def rule_values(rule: Rule, source: SampleSource, now: float,
+                intervals: Mapping[str, float] | None = None) -> Values:
+    """``intervals``: target name -> collection interval (from config); without it an
+    empty window is no data, whatever the target's interval."""
+    def values(e: Expr) -> Values:
+        return evaluate_expr(e, fetch(source, e, now, intervals), now, intervals)
+
     if rule.expr is not None:
-        return evaluate_expr(rule.expr, fetch(source, rule.expr, now), now)
+        return values(rule.expr)
     assert rule.ratio is not None
     num, den = rule.ratio.parts()
-    nv = _sum([evaluate_expr(e, fetch(source, e, now), now) for e in num])
-    dv = _sum([evaluate_expr(e, fetch(source, e, now), now) for e in den])
-    return ratio(nv, dv)
+    return ratio(_sum([values(e) for e in num]), _sum([values(e) for e in den]))

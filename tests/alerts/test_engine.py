@@ -107,11 +107,50 @@ def test_one_broken_rule_does_not_stop_the_others(store, clock, make_engine, mon
     import alerts.engine as eng
     real = eng.rule_values
 
-    def fail_one(r, source, now):
+    def fail_one(r, source, now, *args):
         if r.name == "broken":
             raise RuntimeError("boom")
-        return real(r, source, now)
+        return real(r, source, now, *args)
     monkeypatch.setattr(eng, "rule_values", fail_one)
     put(store, clock, 1.5)
     report = engine.evaluate()
     assert report.errors == {"broken": "RuntimeError: boom"} and kinds(store) == ["firing"]
+
+
+def test_a_late_collection_of_a_15s_target_is_not_no_data_but_two_missed_ones_are(store, clock):
+    from alerts.engine import AlertEngine
+    # window 20 s on a 15 s target: one late poll empties the window.
+    engine = AlertEngine(alerting(rule("target_down", metric="lookout_target_up", op="<", warning=None,
+                                       critical=1.0, expr={"metric": "lookout_target_up", "window": 20.0})),
+                         store, clock=clock, intervals={"db": 15.0})
+    engine.migrate()
+    put(store, clock, 1.0, name="lookout_target_up")
+    engine.evaluate()
+    clock.advance(15)
+    put(store, clock, 1.0, name="lookout_target_up")
+    for _ in range(27):  # the poll due at 30 s lands at 42 s; evaluated every second meanwhile
+        clock.advance(1)
+        engine.evaluate()
+    put(store, clock, 1.0, name="lookout_target_up")
+    engine.evaluate()
+    assert kinds(store) == [] and states(store)[0].state == "ok"
+    clock.advance(44)  # newest sample 44 s old, two polls late: not yet
+    engine.evaluate()
+    assert kinds(store) == []
+    clock.advance(1)  # three intervals without a sample: no data
+    engine.evaluate()
+    assert kinds(store) == ["stale"]
+    assert AlertEngine(alerting(), store).intervals == {}  # no targets known: the window alone decides
+
+
+def test_a_new_series_whose_first_sample_starts_after_the_evaluation_clock_is_not_no_data(store, clock,
+                                                                                          make_engine):
+    engine = make_engine(alerting(rule("target_down", metric="lookout_target_up", op="<", warning=None,
+                                       critical=1.0, expr={"metric": "lookout_target_up", "window": 30.0})))
+    now = clock.now
+    clock.advance(0.2)  # the target's first collection starts just after the evaluation read the clock
+    put(store, clock, 1.0, name="lookout_target_up")
+    engine.evaluate(now=now)  # ... and commits before the evaluation reads the store
+    clock.advance(1)
+    engine.evaluate()
+    assert kinds(store) == []  # no NO DATA followed by RESOLVED for a target that just started

@@ -50,3 +50,16 @@ def test_a_cron_window_is_active_for_its_duration_after_each_start():
     monday_9 = 1709542800.0  # 2024-03-04 09:00 UTC
     assert active(w, monday_9 + 60) and not active(w, monday_9 + 1800) and not active(w, monday_9 - 60)
     assert not active(w, monday_9 - 2 * 86400 + 60)  # Saturday
+
+
+def test_an_empty_window_on_a_series_fresher_than_three_target_intervals_is_undefined_not_no_data():
+    # A 15 s target, a 20 s window: the poll due at 30 is late, the newest point is 15 s old at 40.
+    pts = [(0.0, 1.0), (15.0, 1.0)]
+    assert math.isnan(reduce(pts, "last", 20.0, 40.0, stale_after=45.0))
+    assert reduce(pts, "last", 20.0, 61.0, stale_after=45.0) is None  # newest 46 s old: stale
+    assert reduce(pts, "last", 20.0, 40.0) is None  # without the target's interval: the window alone
+
+
+def test_a_series_whose_only_sample_is_stamped_after_now_is_undefined_not_no_data():
+    # Its first collection started after the evaluation read its clock, and committed before it read.
+    assert math.isnan(reduce([(100.5, 1.0)], "last", 30.0, 100.0))

@@ -44,7 +44,8 @@ def test_a_watched_server_that_stops_goes_down_next_collection_pages_once_recove
     wait_until(lambda: len(webhook.delivered) >= 1, 15, "the firing message")
     time.sleep(3 * INTERVAL)  # several more down collections and evaluations
     others = [b for b in batches if b.target != which and b.started_at > stopped]
-    assert others and all(b.up for b in others), [(b.target, b.error) for b in others if not b.up]
+    assert {b.target for b in others} == {"db", "cache", "self"} - {which}  # every other target collected
+    assert all(b.up for b in others), [(b.target, b.error) for b in others if not b.up]
 
     server.start()
     wait_until(lambda: any(b.up for b in batches if b.target == which and b.started_at > time.time() - INTERVAL),
@@ -52,6 +53,17 @@ def test_a_watched_server_that_stops_goes_down_next_collection_pages_once_recove
     wait_until(lambda: len(webhook.delivered) >= 2, 20, "the resolved message")
     time.sleep(2)  # nothing else trails in
     texts = [m["text"] for m in webhook.delivered]
-    assert [t.split(":")[0] for t in texts] == ["FIRING (critical)", "RESOLVED"], texts
+    # On failure, the longest gap between collections per target tells a starved target from a misjudged one.
+    assert [t.split(":")[0] for t in texts] == ["FIRING (critical)", "RESOLVED"], (texts, _gaps(batches, stopped))
     assert all(which in str(m) for m in webhook.delivered)
     assert len(webhook.requests) == 2
+
+
+def _gaps(batches: list[Batch], since: float) -> dict[str, float]:
+    """Per target, the longest time between two collection starts after ``since``."""
+    starts: dict[str, list[float]] = {}
+    for b in batches:
+        if b.started_at > since:
+            starts.setdefault(b.target, []).append(b.started_at)
+    return {t: round(max((b - a for a, b in zip(sorted(v), sorted(v)[1:])), default=0.0), 2)
+            for t, v in starts.items()}
