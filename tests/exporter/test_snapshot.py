@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-import exporter.snapshot as snapshot_module
+import exporter.exposition as snapshot_module
 from collectors.base import Sample
 from exporter.snapshot import DROPPED_METRIC, Snapshot, format_value
 
