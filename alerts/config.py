@@ -67,6 +67,9 @@ class Ratio(Model):
 
     numerator: Expr | list[Expr]
     denominator: Expr | list[Expr]
+    min_denominator: float = Field(
+        0.0, ge=0, description="Below this denominator the ratio is undefined and the alert keeps its state: "
+                               "2 failures of 10 payments at night is not an outage.")
 
     def parts(self) -> tuple[list[Expr], list[Expr]]:
         def as_list(x: Expr | list[Expr]) -> list[Expr]:

@@ -112,8 +112,9 @@ def _sum(parts: list[Values]) -> Values:
     return out
 
 
-def ratio(num: Values, den: Values) -> Values:
-    """Joined on identical label sets; x/0 is undefined (NaN), not an alert."""
+def ratio(num: Values, den: Values, min_den: float = 0.0) -> Values:
+    """Joined on identical label sets; x/0, or x/d with d < ``min_den``, is undefined (NaN),
+    not an alert: too little traffic to tell."""
     out: Values = {}
     for k, (labels, n) in num.items():
         if k not in den:
@@ -121,7 +122,7 @@ def ratio(num: Values, den: Values) -> Values:
         d = den[k][1]
         if n is None or d is None:
             out[k] = (labels, None)
-        elif d == 0 or math.isnan(d) or math.isnan(n):
+        elif d == 0 or d < min_den or math.isnan(d) or math.isnan(n):
             out[k] = (labels, NAN)
         else:
             out[k] = (labels, n / d)
@@ -151,4 +152,4 @@ def rule_values(rule: Rule, source: SampleSource, now: float,
         return values(rule.expr)
     assert rule.ratio is not None
     num, den = rule.ratio.parts()
-    return ratio(_sum([values(e) for e in num]), _sum([values(e) for e in den]))
+    return ratio(_sum([values(e) for e in num]), _sum([values(e) for e in den]), rule.ratio.min_denominator)

@@ -90,6 +90,29 @@ def test_a_ratio_rule_compares_failures_over_payments(store, clock, make_engine)
     assert st.state == "firing" and st.severity == "warning" and abs(st.value - 0.09) < 1e-9
 
 
+def test_a_ratio_below_its_minimum_denominator_is_undefined_and_keeps_state(store, clock, make_engine):
+    r = {"name": "payment_failures", "ratio": {
+        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 300.0},
+        "denominator": {"metric": "payments_total", "agg": "increase", "window": 300.0},
+        "min_denominator": 40},
+        "warning": 0.05, "critical": 0.10}
+    engine = make_engine(alerting(r))
+
+    def step(failed: int, total: int) -> None:
+        store.write_samples(clock.now, [
+            Sample("payments_failed_total", failed, labels={"target": "shop"}, kind="counter"),
+            Sample("payments_total", total, labels={"target": "shop"}, kind="counter")])
+        engine.evaluate()
+        clock.advance(15)
+
+    step(0, 0)
+    step(2, 10)  # 20 % of 10 payments: too few to tell
+    assert states(store) == [] or states(store)[0].state == "ok"
+    step(6, 50)  # 12 % of 50: critical
+    [st] = states(store)
+    assert st.state == "firing" and st.severity == "critical"
+
+
 def test_a_rule_reading_a_metric_nobody_produces_is_reported_after_the_grace(store, clock, make_engine, caplog):
     engine = make_engine(alerting(rule(metric="no_such_metric"), rule("known"), unknown_metric_grace=60.0))
     put(store, clock, 0.5)
