@@ -206,7 +206,18 @@ class AlertingConfig(Model):
     dependencies: list[Dependency] = Field(default_factory=list)
     unknown_metric_grace: Duration = Field(
         120.0, description="After this long running, a rule whose metric the store lacks is reported.")
+    history_retention: Duration = Field(
+        90 * 86400.0, description="Keep alert history this long: state changes, routed events, sent and "
+                                  "dead-lettered notifications, expired silences, resolved alerts. Pending "
+                                  "notifications and open alerts stay whatever their age.")
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+
+    @field_validator("history_retention")
+    @classmethod
+    def _retention_positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
 
     @model_validator(mode="after")
     def _unique_rules(self) -> AlertingConfig:

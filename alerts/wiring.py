@@ -2,19 +2,22 @@
 
 Every role gets the engine object (the web API writes acks and silences with
 it), but only the roles that own the schedule (all, worker) evaluate and
-dispatch: the scheduler runs ``evaluate`` every ``evaluation_interval`` and
-``route`` + ``dispatch`` every second, and the pipeline triggers an extra
-evaluation of the rules that read a batch's metrics right after it lands,
-so detection does not wait for the next tick.
+dispatch: the scheduler runs ``evaluate`` every ``evaluation_interval``,
+``route`` + ``dispatch`` every second and the history pruning (alerts/prune.py)
+every hour, and the pipeline triggers an extra evaluation of the rules that
+read a batch's metrics right after it lands, so detection does not wait for
+the next tick.
 """
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from flask import Flask
 
 from alerts.engine import AlertEngine
+from alerts.prune import PRUNE_SECONDS, prune
 
 log = logging.getLogger("lookout.alerts")
 DISPATCH_SECONDS = 1.0
@@ -42,10 +45,15 @@ def attach(runtime: Any) -> AlertEngine:
     from cluster.node import leads
     runtime.scheduler.add_periodic("alerts:evaluate",
                                    lambda: leads(runtime, "evaluator") and _safe(engine.evaluate), interval)
+    routing = threading.Lock()  # route() and the pruning of closed notify_alerts/notify_groups rows
     if notifier is not None:
         runtime.scheduler.add_periodic("alerts:dispatch",
-                                       lambda: leads(runtime, "dispatcher") and _notify(notifier),
+                                       lambda: leads(runtime, "dispatcher") and _notify(notifier, routing),
                                        DISPATCH_SECONDS)
+    # With the dispatcher: that is where route() runs, so the routing lock covers a cluster too.
+    runtime.scheduler.add_periodic("alerts:prune",
+                                   lambda: leads(runtime, "dispatcher") and _prune(runtime, routing),
+                                   PRUNE_SECONDS)
 
     def after_batch(batch: Any) -> None:
         names = {s.name for s in batch.samples}
@@ -101,11 +109,21 @@ def _safe(fn: Any) -> None:
         _ok("alert evaluation")
 
 
-def _notify(notifier: Any) -> None:
+def _notify(notifier: Any, routing: threading.Lock) -> None:
     try:
-        notifier.route()
+        with routing:
+            notifier.route()
         notifier.dispatch()
     except Exception as exc:
         _failed("notification dispatch", exc)
     else:
         _ok("notification dispatch")
+
+
+def _prune(runtime: Any, routing: threading.Lock) -> None:
+    try:
+        prune(runtime.store, runtime.config.alerting.history_retention, runtime.clock(), routing_lock=routing)
+    except Exception as exc:
+        _failed("alert history pruning", exc)
+    else:
+        _ok("alert history pruning")

@@ -45,7 +45,8 @@ class Scheduler:
         self.clock = clock
         self._maintenance_lock = threading.Lock()
         # Enough threads for every target at once plus the maintenance jobs.
-        workers = max(4, len(self.collectors) + 5)  # + rollup, retention, heartbeat, alerts
+        # rollup, retention, heartbeat, alerts:evaluate/dispatch/prune, cluster:tick, and one spare
+        workers = max(4, len(self.collectors) + 8)
         self._sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
             job_defaults={"coalesce": True, "max_instances": 1},

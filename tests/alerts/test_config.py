@@ -48,3 +48,18 @@ def test_the_shipped_default_rules_load():
     cfg = AlertingConfig.model_validate(yaml.safe_load(DEFAULTS.read_text()), context={"from_file": True})
     names = [r.name for r in cfg.rules]
     assert "target_down" in names and "cache_hit_ratio" in names and len(names) == 10
+
+
+def test_alert_history_is_kept_90_days_unless_configured():
+    assert parse_config("").alerting.history_retention == 90 * 86400.0
+    assert parse_config("alerting:\n  history_retention: 30d\n").alerting.history_retention == 30 * 86400.0
+
+
+def test_a_history_retention_that_is_not_a_duration_is_reported_with_its_key():
+    [p] = problems("alerting:\n  history_retention: 90\n")
+    assert p == "config.yaml:2 alerting.history_retention: 90 is not a duration (use 15s, 5m, 1h)"
+
+
+def test_a_history_retention_of_zero_is_refused():
+    [p] = problems("alerting:\n  history_retention: 0s\n")
+    assert p == "config.yaml:2 alerting.history_retention: must be positive"
