@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 
-from app import create_app
-from core.config import load_config
-from core.logs import setup_logging
+from core.memory import limit_malloc_arenas
+
+limit_malloc_arenas()  # before gunicorn's threads start: see RELIABILITY.md, soak
+
+from app import create_app  # noqa: E402
+from core.config import load_config  # noqa: E402
+from core.logs import setup_logging  # noqa: E402
 
 _config = load_config(os.environ.get("LOOKOUT_CONFIG", "config.yaml"))
 setup_logging(_config.secret_values, os.environ.get("LOOKOUT_LOG_LEVEL", "INFO"))
