@@ -2,7 +2,7 @@
 
 ``init_app(flask_app, runtime)`` builds one Dash app per Flask app (no module
 globals, so tests can build several), one module per page under ``pages/``.
-Every read goes through :mod:`dashboards.data`; a page's refresh callback
+Every read goes through :mod:`dashboards.fetch`; a page's refresh callback
 updates its figures in place when the URL's range, the auto-refresh tick or
 the colour mode changes.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, html, no_update
 from flask import Flask
 
-from dashboards import storebanner, theme, timerange
+from dashboards import bucket_cache, storebanner, theme, timerange
 from dashboards.pages import alerts, cache, latency, overview, postgres, revenue
 
 PAGES = [overview, revenue, cache, latency, postgres, alerts]
@@ -21,6 +21,7 @@ PAGES = [overview, revenue, cache, latency, postgres, alerts]
 
 def init_app(server: Flask, runtime: Any) -> Dash:
     theme.serve_static(server)
+    bucket_cache.for_runtime(runtime)  # the process's kept buckets, shared by every page and thread
     app = Dash(
         "lookout.dashboards", server=server, url_base_pathname="/", title="Lookout",
         external_stylesheets=[theme.CSS_URL, "/_lookout/static/lookout.css"],

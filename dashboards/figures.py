@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dashboards.data import Line, Transition
+from dashboards.fetch import Transition
+from dashboards.series import Line
 
 COLORS = ["#0d6efd", "#20c997", "#6f42c1", "#fd7e14", "#d63384", "#0dcaf0", "#6c757d", "#198754",
           "#ffc107", "#6610f2"]

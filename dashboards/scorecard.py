@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards import data
+from dashboards import series
 from dashboards.config import Objective
+from dashboards.fetch import Fetch
 
 SPARK_POINTS = 60
 
@@ -18,41 +19,41 @@ class Score:
     objective: Objective
     value: float | None
     passed: bool | None
-    spark: data.Line
+    spark: series.Line
     reason: str | None = None  # why there is no value
 
 
-def evaluate(obj: Objective, fetch: data.Fetch) -> Score:
+def evaluate(obj: Objective, fetch: Fetch) -> Score:
     pts = SPARK_POINTS
     if obj.measure == "ratio":
         good = [r for s in obj.good for r in fetch.selected(s, "rate", points=pts)]
         total = [r for s in obj.total for r in fetch.selected(s, "rate", points=pts)]
-        den = data.total_increase(total)
-        value = data.total_increase(good) / den if den > 0 else None
-        spark = data.pairs_line(obj.title, data.ratio_series(data.sum_by_ts(good), data.sum_by_ts(total)))
+        den = series.total_increase(total)
+        value = series.total_increase(good) / den if den > 0 else None
+        spark = series.pairs_line(obj.title, series.ratio_series(series.sum_by_ts(good), series.sum_by_ts(total)))
         metrics = [s.metric for s in obj.total]
     elif obj.measure == "gauge_ratio":
         good = [r for s in obj.good for r in fetch.selected(s, points=pts)]
         total = [r for s in obj.total for r in fetch.selected(s, points=pts)]
-        num, den = data.weighted_mean(good), data.weighted_mean(total)
+        num, den = series.weighted_mean(good), series.weighted_mean(total)
         # Means of sums, not sums of means: several pools each report a size.
         num = None if num is None else num * len(good)
         den = None if den is None else den * len(total)
         value = num / den if num is not None and den else None
-        spark = data.pairs_line(obj.title, data.ratio_series(data.sum_by_ts(good), data.sum_by_ts(total)))
+        spark = series.pairs_line(obj.title, series.ratio_series(series.sum_by_ts(good), series.sum_by_ts(total)))
         metrics = [s.metric for s in obj.good + obj.total]
     elif obj.measure == "quantile":
         assert obj.metric is not None
         ranges = fetch.selected(obj.metric, "rate", points=pts)
-        value = data.overall_quantile(ranges, obj.quantile)
-        per = data.quantile_by_ts(ranges, obj.quantile).get("", [])
-        spark = data.pairs_line(obj.title, per)
+        value = series.overall_quantile(ranges, obj.quantile)
+        per = series.quantile_by_ts(ranges, obj.quantile).get("", [])
+        spark = series.pairs_line(obj.title, per)
         metrics = [obj.metric.metric]
     else:  # mean
         assert obj.metric is not None
         ranges = fetch.selected(obj.metric, points=pts)
-        value = data.weighted_mean(ranges)
-        spark = data.pairs_line(obj.title, sorted(_mean_by_ts(ranges).items()))
+        value = series.weighted_mean(ranges)
+        spark = series.pairs_line(obj.title, sorted(_mean_by_ts(ranges).items()))
         metrics = [obj.metric.metric]
     reason = None
     if value is None:
@@ -72,7 +73,7 @@ def _mean_by_ts(ranges: list) -> dict[float, float]:
     return {ts: num[ts] / den[ts] for ts in num if den[ts]}
 
 
-def evaluate_all(fetch: data.Fetch) -> list[Score]:
+def evaluate_all(fetch: Fetch) -> list[Score]:
     return [evaluate(o, fetch) for o in fetch.cfg.scorecard]
 
 

@@ -68,7 +68,36 @@ def query_range(conn: Connection, name: str, matchers: Mapping[str, str] | None,
     if not infos:
         return []
     grid = make_grid(to_ms(start), to_ms(end), points)
-    segments = plan(grid.origin_ms, to_ms(end) + 1, grid.width_ms, availability(conn, now_ms, retention))
+    return read_grid(conn, infos, grid, plan_range(conn, grid, to_ms(end), now_ms, retention), mode)
+
+
+def plan_range(conn: Connection, grid: Grid, end_ms: int, now_ms: int, retention: Retention,
+               avail: dict[Source, tuple[int, int]] | None = None) -> list[Segment]:
+    """The time slices a range read of [grid origin, end] on ``grid`` reads, each from one table.
+
+    Exposed with :func:`read_grid` so a caller that keeps finished buckets
+    (the dashboard's bucket cache) can read only a later part of the same
+    plan and see which table answered the part it keeps. ``avail`` (from
+    :func:`availability`) saves its two reads when many ranges are planned
+    at one moment.
+    """
+    if avail is None:
+        avail = availability(conn, now_ms, retention)
+    return plan(grid.origin_ms, end_ms + 1, grid.width_ms, avail)
+
+
+def read_grid(conn: Connection, infos: Sequence[SeriesInfo], grid: Grid, segments: Sequence[Segment],
+              mode: str) -> list[SeriesRange]:
+    """Buckets of ``grid`` over ``segments`` (a :func:`plan_range`, or a later part of one).
+
+    A bucket is built only from rows inside the segments, so reading a plan
+    from a bucket edge on gives, for every bucket past that edge, exactly
+    what reading the whole plan gives. In rate mode a bucket's first step
+    starts at the sample before it: past the first bucket read, buckets match
+    when that first bucket holds a sample.
+    """
+    if not segments:
+        return [SeriesRange(s, []) for s in infos]
     if mode == "rate":
         buckets = _rate_buckets(conn, segments, grid, infos)
     else:

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboards import figures
-from dashboards.data import Fetch
+from dashboards.fetch import Fetch
 from dashboards.pages.common import (
     age,
     missing,

@@ -6,8 +6,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
-from dashboards import data, figures
-from dashboards.data import Fetch
+from dashboards import figures, series
+from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
 
@@ -59,7 +59,7 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out += missing(reason, theme)
         else:
-            lines = [data.line(r, "max", name=f"{r.series.labels.get('target', '')} evictions/s")
+            lines = [series.line(r, "max", name=f"{r.series.labels.get('target', '')} evictions/s")
                      for r in fetch.ranges("redis_evicted_keys_total", "rate")]
             out += shown(figures.timeseries(lines, unit="rate", down=redis_down, **common))
 
@@ -67,7 +67,7 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out += missing(reason, theme)
         else:
-            lines = [data.line(r, "max", name=f"{r.series.labels.get('target', '')} used")
+            lines = [series.line(r, "max", name=f"{r.series.labels.get('target', '')} used")
                      for r in fetch.ranges("redis_memory_used_bytes")]
             maxmem = [v for _s, _ts, v in fetch.latest("redis_memory_max_bytes") if v > 0]
             note = None if maxmem else dbc.Badge("maxmemory is 0: no limit, no evictions", color="warning")
@@ -85,12 +85,12 @@ def _ratio_panel(fetch: Fetch, num: list, rest: list, by: str, kinds: list[str],
     reason = fetch.why_missing(kinds, metric, what)
     if reason:
         return missing(reason, common["theme"])
-    n = data.group_sum(num, by)
-    r = data.group_sum(rest, by)
+    n = series.group_sum(num, by)
+    r = series.group_sum(rest, by)
     lines = []
     for key in sorted(n):
         total = {ts: n[key].get(ts, 0.0) + r.get(key, {}).get(ts, 0.0) for ts in set(n[key]) | set(r.get(key, {}))}
-        lines.append(data.pairs_line(key or "all", data.ratio_series(n[key], total)))
+        lines.append(series.pairs_line(key or "all", series.ratio_series(n[key], total)))
     fig = figures.timeseries(lines, unit="ratio", thresholds=fetch.thresholds(objective, [metric]), down=down,
                              **common)
     fig["layout"]["yaxis"]["rangemode"] = "normal"

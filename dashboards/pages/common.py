@@ -8,7 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
 from dash.exceptions import PreventUpdate
 
-from dashboards import data, figures
+from dashboards import figures
+from dashboards.fetch import Fetch
 from core.pipeline import store_unavailable
 from dashboards.timerange import parse_search
 
@@ -34,13 +35,13 @@ def missing(reason: str, theme: str) -> tuple:
 
 
 def register_page(app: Dash, runtime: Any, outputs: Sequence[Output],
-                  build: Callable[[data.Fetch, str], Sequence[Any]],
+                  build: Callable[[Fetch, str], Sequence[Any]],
                   extra_inputs: Sequence[Input] = ()) -> Callable[..., Any]:
     """Wire ``build(fetch, theme) -> values for outputs`` to the refresh inputs; returns the callback."""
 
     def refresh(search: str | None, _ticks: int | None, theme: str | None, *_extra: Any) -> list[Any]:
         view = parse_search(search, runtime.clock())
-        fetch = data.Fetch(runtime, view)
+        fetch = Fetch(runtime, view)
         try:
             return list(build(fetch, theme or "light"))
         except Exception as exc:

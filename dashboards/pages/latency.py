@@ -7,8 +7,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
-from dashboards import data, figures
-from dashboards.data import Fetch
+from dashboards import figures, series
+from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
 
@@ -49,10 +49,10 @@ def register(app: Dash, runtime: Any) -> Any:
             out += missing(reason, theme) * 2
         else:
             # Max of each bucket: a one-poll spike must survive downsampling.
-            allr = [data.line(r, "max", name=f"p{float(r.series.labels.get('quantile', 0)) * 100:g}")
+            allr = [series.line(r, "max", name=f"p{float(r.series.labels.get('quantile', 0)) * 100:g}")
                     for r in overall]
             out += shown(figures.timeseries(allr, unit="seconds", thresholds=p95, **common))
-            routes = [data.line(r, "max", name=r.series.labels.get("route", ""))
+            routes = [series.line(r, "max", name=r.series.labels.get("route", ""))
                       for r in per_route if r.series.labels.get("route") != "*"]
             if routes:
                 out += shown(figures.timeseries(routes[:12], unit="seconds", thresholds=p95, **common))
@@ -62,14 +62,14 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out += missing(reason, theme)
         else:
-            probes = [data.line(r, "max", name=f"{r.series.labels.get('target')}/{r.series.labels.get('probe')}")
+            probes = [series.line(r, "max", name=f"{r.series.labels.get('target')}/{r.series.labels.get('probe')}")
                       for r in fetch.ranges("lookout_http_probe_duration_seconds", matchers={"phase": "total"})]
             out += shown(figures.timeseries(probes[:12], unit="seconds", thresholds=p95, **common))
         reason = fetch.why_missing(["http"], "lookout_http_app_error_ratio", "an application request counter")
         if reason:
             out += missing(reason, theme)
         else:
-            errs = [data.line(r, "max", name=r.series.labels.get("route", ""))
+            errs = [series.line(r, "max", name=r.series.labels.get("route", ""))
                     for r in fetch.ranges("lookout_http_app_error_ratio")]
             out += shown(figures.timeseries(errs[:12], unit="ratio",
                                             thresholds=fetch.thresholds("error_rate", ["lookout_http_app_error_ratio"]),

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Output, dcc, html
 
 from dashboards import figures, scorecard
-from dashboards.data import Fetch, dashboards_config
+from dashboards.fetch import Fetch, dashboards_config
 from dashboards.pages.common import age, register_page, table
 
 PATH, TITLE = "/", "Overview"

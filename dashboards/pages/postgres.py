@@ -6,8 +6,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
-from dashboards import data, figures
-from dashboards.data import Fetch
+from dashboards import figures, series
+from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
 
@@ -56,10 +56,10 @@ def register(app: Dash, runtime: Any) -> Any:
                 return
             ranges = fetch.ranges(metric, matchers=matchers)
             if by:
-                lines = [data.pairs_line(k or "all", sorted(v.items()))
-                         for k, v in sorted(data.group_sum(ranges, by, pick).items())]
+                lines = [series.pairs_line(k or "all", sorted(v.items()))
+                         for k, v in sorted(series.group_sum(ranges, by, pick).items())]
             else:
-                lines = [data.line(r, pick) for r in ranges]
+                lines = [series.line(r, pick) for r in ranges]
             out.extend(shown(figures.timeseries(lines[:12] + (extra or []), unit=unit, thresholds=thresholds,
                                                 **common)))
 
@@ -71,7 +71,7 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out.extend(missing(reason, theme))
         else:
-            util = [data.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
+            util = [series.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
                     for r in fetch.ranges("lookout_pool_utilization_ratio")]
             waiting = fetch.ranges("lookout_pool_waiting_clients")
             fig = figures.timeseries(util[:8], unit="ratio", **pool_common,
@@ -79,13 +79,14 @@ def register(app: Dash, runtime: Any) -> Any:
             if waiting:
                 fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
                                     "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
-                                    **_xy(data.pairs_line("w", sorted(data.sum_by_ts(waiting, "max").items())))})
+                                    **_xy(series.pairs_line("w", sorted(series.sum_by_ts(waiting, "max").items())))})
                 fig["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
                                            "rangemode": "tozero", "title": {"text": "waiting"}}
                 fig["layout"]["showlegend"] = True
             out.extend(shown(fig))
         blocked = fetch.ranges("lookout_pg_blocked_sessions")
-        extra = [data.pairs_line("blocked sessions", sorted(data.sum_by_ts(blocked, "max").items()))] if blocked else []
+        extra = ([series.pairs_line("blocked sessions", sorted(series.sum_by_ts(blocked, "max").items()))]
+                 if blocked else [])
         series_panel("pg_locks_count", by="mode", pick="max", extra=extra)
         series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds")
         series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes")

@@ -7,8 +7,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
-from dashboards import data, figures
-from dashboards.data import Fetch, Line
+from dashboards import figures, series
+from dashboards.fetch import Fetch
+from dashboards.series import Line
 from dashboards.pages.common import missing, panel_outputs, register_page, shown
 from dashboards.theme import panel
 
@@ -30,9 +31,9 @@ def _with_week_before(fetch: Fetch, metric: str, scale: float, name: str, matche
     v = fetch.view
     now_r = fetch.ranges(metric, "rate", matchers)
     old_r = fetch.ranges(metric, "rate", matchers, start=v.start - WEEK, end=v.end - WEEK)
-    cur = data.pairs_line(name, sorted(data.sum_by_ts(now_r).items()), scale=scale)
-    old = data.pairs_line(f"{name}, week before", [(ts + WEEK, val) for ts, val in
-                                                    sorted(data.sum_by_ts(old_r).items())], scale=scale)
+    cur = series.pairs_line(name, sorted(series.sum_by_ts(now_r).items()), scale=scale)
+    old = series.pairs_line(f"{name}, week before", [(ts + WEEK, val) for ts, val in
+                                                      sorted(series.sum_by_ts(old_r).items())], scale=scale)
     return [cur, old]
 
 
@@ -55,8 +56,8 @@ def register(app: Dash, runtime: Any) -> Any:
             days = max(int(v.span // 86400) + 1, 7)
             end = (v.end // 86400 + 1) * 86400
             daily = fetch.ranges(b.revenue, "rate", start=end - days * 86400, end=end - 1, points=days + 1)
-            per_day = data.pairs_line("revenue/day", sorted(data.sum_by_ts(daily).items()), width=86400,
-                                      scale=86400.0)
+            per_day = series.pairs_line("revenue/day", sorted(series.sum_by_ts(daily).items()), width=86400,
+                                        scale=86400.0)
             out += shown(figures.timeseries([per_day], unit="money", kind="bar", theme=theme, bar_width=86400 * 0.9,
                                             x_range=(end - days * 86400, end)))
         reason = fetch.why_missing(["sql"], b.orders, "an orders counter")
@@ -71,13 +72,14 @@ def register(app: Dash, runtime: Any) -> Any:
             out += missing(reason, theme)
         else:
             pay = fetch.ranges(b.payments, "rate")
-            failed = [r for r in pay if data.label_match(r.series.labels, {b.payment_status_label: b.payment_failed})]
-            cur = data.pairs_line("failure ratio", data.ratio_series(data.sum_by_ts(failed), data.sum_by_ts(pay)))
+            is_failed = {b.payment_status_label: b.payment_failed}
+            failed = [r for r in pay if series.label_match(r.series.labels, is_failed)]
+            cur = series.pairs_line("failure ratio",
+                                    series.ratio_series(series.sum_by_ts(failed), series.sum_by_ts(pay)))
             old_pay = fetch.ranges(b.payments, "rate", start=v.start - WEEK, end=v.end - WEEK)
-            old_failed = [r for r in old_pay
-                          if data.label_match(r.series.labels, {b.payment_status_label: b.payment_failed})]
-            old = data.pairs_line("week before", [(ts + WEEK, x) for ts, x in data.ratio_series(
-                data.sum_by_ts(old_failed), data.sum_by_ts(old_pay))])
+            old_failed = [r for r in old_pay if series.label_match(r.series.labels, is_failed)]
+            old = series.pairs_line("week before", [(ts + WEEK, x) for ts, x in series.ratio_series(
+                series.sum_by_ts(old_failed), series.sum_by_ts(old_pay))])
             w, c = fetch.thresholds("payment_success", [b.payments])
             # The promise is on success (>= 98 %); the panel shows failures, so flip it.
             flip = (None if w is None or w > 1 else 1 - w, None if c is None or c > 1 else 1 - c)

@@ -28,11 +28,14 @@ alerting:
       op: "<"
       warning: 0.95
       critical: 0.9
+      annotations:
+        summary: "Cache hit rate {value:.0%} on {labels[target]}, below {threshold:.0%}"
 """
 HIT_RATIO = 0.8          # 80 hits and 20 misses per step
 REVENUE_PER_STEP = 10.0  # -> 2,400 per hour
 P95 = 0.25               # seconds
 DB_ERROR = "connection refused by 127.0.0.1:1"
+SUMMARY = "Cache hit rate 80% on shop-cache, below 90%"
 STATEMENTS_REASON = "the pg_stat_statements extension is not installed in database 'shop'"
 
 

@@ -1,42 +1,35 @@
-"""dashboards.data, scorecard and timerange without a browser, on a real SQLite store."""
+"""dashboards.fetch, series, scorecard and timerange without a browser, on a real SQLite store."""
 from __future__ import annotations
 
 import math
 import time
 
 import pytest
+from sqlalchemy import event
 
 from core.config import parse_config
 from core.runtime import build_runtime
-from dashboards import data, scorecard
+from dashboards import scorecard, series
+from dashboards.fetch import MAX_POINTS, Fetch
+from dashboards.pages.overview import alert_list
 from dashboards.timerange import View, parse_search, to_search
 from store import Store
-from tests.dashboards.seed import CONFIG, HIT_RATIO, REVENUE_PER_STEP, seed
-
-
-class CountingStore(Store):
-    """The real store, counting the range queries it answers."""
-
-    calls = 0
-
-    def query_range(self, *a, **kw):
-        CountingStore.calls += 1
-        return super().query_range(*a, **kw)
+from tests.dashboards.seed import CONFIG, HIT_RATIO, REVENUE_PER_STEP, SUMMARY, seed
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("data")
     cfg = parse_config(CONFIG, env={}, base_dir=tmp)
-    rt = build_runtime(cfg, role="web", store=CountingStore(f"sqlite:///{tmp / 'l.db'}"))
+    rt = build_runtime(cfg, role="web", store=Store(f"sqlite:///{tmp / 'l.db'}"))
     rt.extras["now"] = time.time()
     seed(rt, rt.extras["now"])
     yield rt
     rt.store.close()
 
 
-def fetch_for(rt, rng: str = "1h", **kw) -> data.Fetch:
-    return data.Fetch(rt, parse_search(f"?range={rng}", rt.extras["now"]), **kw)
+def fetch_for(rt, rng: str = "1h", **kw) -> Fetch:
+    return Fetch(rt, parse_search(f"?range={rng}", rt.extras["now"]), **kw)
 
 
 @pytest.mark.parametrize("rng", ["15m", "1h", "6h", "24h"])
@@ -52,24 +45,31 @@ def test_counter_rates_are_exact_at_every_range_despite_15_second_polls(runtime,
 def test_rate_buckets_are_whole_multiples_of_the_poll_interval(runtime, rng):
     f = fetch_for(runtime, rng)
     [r] = f.ranges("redis_keyspace_hits_total", "rate")
-    width = data.bucket_width(r.points)
-    assert width and width % 15 == 0
+    width = f.bucket_seconds(f.view.span, "rate")
+    assert width % 15 == 0
+    assert r.points and all(b.ts % width == 0 for b in r.points)  # edges on epoch multiples of the width
 
 
 def test_no_series_gets_more_than_a_thousand_points(runtime):
     f = fetch_for(runtime, "1h", points=5000)
     for mode in ("value", "rate"):
         for r in f.ranges("redis_keyspace_hits_total", mode):
-            assert len(r.points) <= data.MAX_POINTS
+            assert len(r.points) <= MAX_POINTS
 
 
 def test_one_fetch_reads_each_range_once_for_all_the_figures_that_need_it(runtime):
     f = fetch_for(runtime)
-    before = CountingStore.calls
-    for _ in range(3):
-        f.ranges("lookout_target_up")
-        f.down_spans(["shop-db"])
-    assert CountingStore.calls - before == 1
+    f.ranges("lookout_target_up")
+    statements = []
+    listen = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(runtime.store.engine, "before_cursor_execute", listen)
+    try:
+        for _ in range(3):
+            f.ranges("lookout_target_up")
+            f.down_spans(["shop-db"])
+    finally:
+        event.remove(runtime.store.engine, "before_cursor_execute", listen)
+    assert statements == []
 
 
 def test_the_down_target_shows_as_a_down_span_at_the_end(runtime):
@@ -104,21 +104,21 @@ def test_an_objective_without_data_says_which_metric_is_missing(runtime):
 
 def test_gaps_are_inserted_where_polls_are_missing_but_not_for_bucket_aliasing():
     pairs = [(0.0, 1.0), (16.0, 1.0), (48.0, 1.0), (200.0, 1.0)]  # one empty 16 s bucket, then an outage
-    xs, ys = data.with_gaps(pairs, 16.0, interval=15.0)
+    xs, ys = series.with_gaps(pairs, 16.0, interval=15.0)
     assert ys == [1.0, 1.0, 1.0, None, 1.0]
     assert xs[3] == 64_000
 
 
 def test_histogram_quantile_interpolates_inside_the_bucket_like_prometheus():
     buckets = {0.1: 50.0, 0.5: 90.0, 1.0: 100.0, math.inf: 100.0}
-    assert data.histogram_quantile(0.5, buckets) == pytest.approx(0.1)
-    assert data.histogram_quantile(0.95, buckets) == pytest.approx(0.75)
-    assert data.histogram_quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
+    assert series.histogram_quantile(0.5, buckets) == pytest.approx(0.1)
+    assert series.histogram_quantile(0.95, buckets) == pytest.approx(0.75)
+    assert series.histogram_quantile(0.95, {0.1: 0.0, math.inf: 0.0}) is None
 
 
 def test_values_are_rounded_to_five_significant_digits_to_keep_refreshes_small():
-    assert data.sig(0.123456789) == 0.12346
-    assert data.sig(float("nan")) is None
+    assert series.sig(0.123456789) == 0.12346
+    assert series.sig(float("nan")) is None
 
 
 def test_a_link_reproduces_the_view_and_a_bad_link_falls_back_to_the_default():
@@ -132,3 +132,19 @@ def test_a_link_reproduces_the_view_and_a_bad_link_falls_back_to_the_default():
 
 def test_sample_interval_is_the_slowest_configured_poll(runtime):
     assert fetch_for(runtime).sample_interval() == 15.0
+
+
+def _texts(component) -> list[str]:
+    if isinstance(component, str):
+        return [component]
+    children = getattr(component, "children", None)
+    if children is None:
+        return []
+    return [t for c in (children if isinstance(children, list) else [children]) for t in _texts(c)]
+
+
+def test_the_firing_alerts_table_shows_the_rules_rendered_summary(runtime):
+    f = fetch_for(runtime)
+    firing = [a for a in f.alerts() if a["state"] == "firing"]
+    assert [a["rule"] for a in firing] == ["CacheHitRateLow"]
+    assert SUMMARY in _texts(alert_list(firing, f.view.end))

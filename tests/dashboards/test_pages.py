@@ -5,7 +5,7 @@ from datetime import UTC
 import pytest
 
 from tests.dashboards.conftest import figure, screenshot, wait_rendered
-from tests.dashboards.seed import DB_ERROR, P95, REVENUE_PER_STEP, STATEMENTS_REASON
+from tests.dashboards.seed import DB_ERROR, P95, REVENUE_PER_STEP, STATEMENTS_REASON, SUMMARY
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_overview_shows_the_down_target_with_its_error_and_the_measured_hit_rate
     assert "up" in browser.find_element("#health-shop-cache").text
     assert browser.find_element("#score-cache_hit_rate-value").text == "80.0 %"
     assert browser.find_element("#score-cache_hit_rate-badge").text == "FAIL"
+    assert SUMMARY in browser.find_element("#ov-alerts").text
 
 
 def test_cache_page_draws_the_hit_ratio_put_into_the_store_with_its_thresholds(browser, lookout):

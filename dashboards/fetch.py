@@ -1,0 +1,251 @@
+"""The one place the dashboard asks the store (and the alert engine) for data.
+
+A page's refresh callback builds one :class:`Fetch` for its view and reads
+everything through it; reads are memoised per Fetch, so one query feeds every
+figure that needs it (the overview's health grid and scorecard share
+``lookout_target_up``). Ranges are bucketed in SQL on an epoch-aligned grid
+(at most ``points`` buckets, min/max kept), never resampled here, and the
+buckets that can no longer change are kept between refreshes by the
+process's :mod:`dashboards.bucket_cache`.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboards import bucket_cache
+from dashboards.config import DashboardsConfig, Selector
+from dashboards.grid import aligned_grid, grid_width, min_width, rate_points, whole_bucket
+from dashboards.series import label_match, spans_where
+from dashboards.timerange import View
+from store import Document, SeriesRange, TargetStatus
+from store import query as store_query
+from store.types import to_ms
+
+log = logging.getLogger("lookout.dashboards")
+
+MAX_POINTS = 1000
+
+
+@dataclass(frozen=True)
+class Transition:
+    ts: float
+    rule: str
+    state: str
+    severity: str | None
+
+
+def dashboards_config(config: Any) -> DashboardsConfig:
+    """The ``dashboards:`` section, or the defaults until Config has the field."""
+    section = getattr(config, "dashboards", None)
+    return section if isinstance(section, DashboardsConfig) else DashboardsConfig()
+
+
+class Fetch:
+    """The reads behind one refresh of one page, memoised."""
+
+    def __init__(self, runtime: Any, view: View, points: int | None = None) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+        self.view = view
+        self.cfg = dashboards_config(runtime.config)
+        self.points = min(points or self.cfg.points, MAX_POINTS)
+        self.cache = bucket_cache.for_runtime(runtime)
+        self._memo: dict[tuple, Any] = {}
+
+    def _once(self, key: tuple, load: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
+
+    # -- store reads -----------------------------------------------------------
+    def ranges(self, metric: str, mode: str = "value", matchers: Mapping[str, str] | None = None,
+               *, start: float | None = None, end: float | None = None, points: int | None = None
+               ) -> list[SeriesRange]:
+        start = self.view.start if start is None else start
+        end = self.view.end if end is None else end
+        span = end - start
+        w = self.bucket_seconds(span, mode, points)
+        key = ("range", metric, mode, tuple(sorted((matchers or {}).items())), start, end, w)
+        if mode != "rate":
+            return self._once(key, lambda: self.cache.read(self.store, metric, dict(matchers or {}), mode,
+                                                           aligned_grid(start, w), end, span, self._tables()))
+
+        def load_rate() -> list[SeriesRange]:
+            # One extra bucket before the view: the first sample of a query has no
+            # predecessor, so its bucket under-counts; that bucket is then dropped.
+            got = self.cache.read(self.store, metric, dict(matchers or {}), "rate", aligned_grid(start - w, w),
+                                  end, span + w, self._tables())
+            iv = self.sample_interval()
+            return [SeriesRange(r.series, [whole_bucket(b, w, end, iv) if k == len(r.points) - 1 else b
+                                           for k, b in enumerate(r.points) if b.ts + w > start]) for r in got]
+        return self._once(key, load_rate)
+
+    def _tables(self) -> dict[Any, tuple[int, int]]:
+        """What each store table holds now (retention horizons, rollup watermarks): read once a refresh."""
+        def load() -> dict[Any, tuple[int, int]]:
+            with self.store.engine.connect() as conn:
+                return store_query.availability(conn, to_ms(self.store.clock()), self.store.retention)
+        return self._once(("tables",), load)
+
+    def bucket_seconds(self, span: float, mode: str = "value", points: int | None = None) -> float:
+        """The bucket width ``ranges`` uses over ``span`` seconds."""
+        # Edges on epoch multiples of the width can add one bucket: keep the total within MAX_POINTS.
+        pts = min(points or self.points, MAX_POINTS - 1)
+        if mode == "rate":
+            return grid_width(span, rate_points(span, self.sample_interval(), pts, min_width(span)))
+        # Buckets narrower than a poll would be every-other empty: dotted lines, not data.
+        # Long views use buckets the rollup tables answer directly (1-hour rows past 3 days).
+        floor = max(self.sample_interval(), min_width(span))
+        return grid_width(span, max(min(pts, int(span / floor)), 10))
+
+    def selected(self, sel: Selector, mode: str = "value", **kw: Any) -> list[SeriesRange]:
+        """``ranges`` of the selector's metric, kept to series whose labels fully match its regexes."""
+        return [r for r in self.ranges(sel.metric, mode, **kw) if label_match(r.series.labels, sel.match)]
+
+    def latest(self, metric: str, matchers: Mapping[str, str] | None = None) -> list[tuple[Any, float, float]]:
+        key = ("latest", metric, tuple(sorted((matchers or {}).items())))
+        return self._once(key, lambda: self.store.latest(metric, dict(matchers or {})))
+
+    def status(self) -> dict[str, TargetStatus]:
+        return self._once(("status",), lambda: {s.target: s for s in self.store.target_status()})
+
+    def documents(self, key: str) -> list[Document]:
+        return self._once(("doc", key), lambda: self.store.documents(key=key))
+
+    def names(self) -> set[str]:
+        return self._once(("names",), lambda: set(self.store.metric_names()))
+
+    def sample_interval(self) -> float:
+        """The slowest target's interval: a rate bucket must hold whole polls of every target."""
+        return max((float(t.interval) for t in self.targets()), default=15.0)
+
+    # -- config ------------------------------------------------------------------
+    def targets(self, kind: str | None = None) -> list[Any]:
+        return [t for t in self.runtime.config.targets if kind is None or t.kind == kind]
+
+    def why_missing(self, kinds: Sequence[str], metric: str | None = None, what: str = "") -> str | None:
+        """Why a panel has nothing to draw, in words; None when its metric has data."""
+        if metric is not None and metric in self.names():
+            return None
+        targets = [t for k in kinds for t in self.targets(k)]
+        if not targets:
+            return f"no {' or '.join(kinds)} target configured"
+        status = self.status()
+        down = [f"{t.name} is down: {status[t.name].last_error or 'no error text'}"
+                for t in targets if t.name in status and not status[t.name].up]
+        if down:
+            return "; ".join(down)
+        never = [t.name for t in targets if t.name not in status]
+        if len(never) == len(targets):
+            return f"{', '.join(never)} not collected yet"
+        return f"{what or metric} is not reported by {', '.join(t.name for t in targets)}"
+
+    # -- alerting (optional until the alert engine lands) --------------------------
+    def thresholds(self, objective_id: str, metrics: Sequence[str] = ()) -> tuple[float | None, float | None]:
+        """(warning, critical) for a panel: from the alert rule on its metric when
+        alerting is configured, else from the scorecard objective of that id."""
+        alerting = getattr(self.runtime.config, "alerting", None)
+        for rule in getattr(alerting, "rules", None) or []:
+            try:
+                if set(metrics) & set(rule.metrics()):
+                    return rule.warning, rule.critical
+            except AttributeError:
+                break
+        obj = self.cfg.objective(objective_id)
+        if obj is None:
+            return None, None
+        return obj.warning, obj.target
+
+    def alerting(self) -> Any:
+        """The ``alerting:`` config section, or None when no alert rule is configured."""
+        section = getattr(self.runtime.config, "alerting", None)
+        return section if section is not None and getattr(section, "rules", None) else None
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Open alert instances (pending, firing, stale, flapping) from the engine's state table."""
+        def load() -> list[dict[str, Any]]:
+            if self.alerting() is None:
+                return []
+            try:
+                from alerts.history import open_annotations
+                from alerts.state_store import load_all
+            except ImportError:
+                return []
+            try:
+                with self.store.engine.connect() as conn:
+                    stored = load_all(conn)
+                    # The state rows carry the annotations rendered at the last evaluation;
+                    # the engine's Stored type does not, so they are read beside it.
+                    notes = open_annotations(conn)
+            except SQLAlchemyError:
+                log.exception("reading alert state failed (alert tables not migrated?)")
+                return []
+            out = []
+            for st in stored.values():
+                s = st.state
+                if s.state == "ok":
+                    continue
+                ann = notes.get(st.id, {}) if st.id is not None else {}
+                out.append({"id": st.id, "rule": st.rule, "labels": dict(st.series_labels), "state": s.state,
+                            "summary": ann.get("summary", ""), "annotations": ann,
+                            "severity": s.severity, "value": s.value, "firing_since": s.firing_since,
+                            "pending_since": s.pending_since, "last_change": s.last_change,
+                            "silenced_by": st.silenced_by, "suppressed_by": st.suppressed_by,
+                            "muted_reason": st.muted_reason, "acked_by": st.acked_by, "acked_at": st.acked_at})
+            rank = {"critical": 0, "warning": 1}
+            out.sort(key=lambda a: (a["state"] != "firing", rank.get(a["severity"] or "", 2), a["rule"]))
+            return out
+        return self._once(("alerts",), load)
+
+    def silences(self, include_expired: bool = True) -> list[dict[str, Any]]:
+        def load() -> list[dict[str, Any]]:
+            if self.alerting() is None:
+                return []
+            from alerts.silences import list_silences
+            now = self.runtime.clock()
+            try:
+                with self.store.engine.connect() as conn:
+                    return [s.as_json(now) for s in list_silences(conn, include_expired, now)]
+            except SQLAlchemyError:
+                log.exception("reading silences failed (alert tables not migrated?)")
+                return []
+        return self._once(("silences", include_expired), load)
+
+    def transitions(self) -> list[Transition]:
+        """Alert state changes inside the view, for marks on every time axis."""
+        def load() -> list[Transition]:
+            if self.alerting() is None:
+                return []
+            try:
+                from alerts.history import transitions_between
+            except ImportError:
+                return []
+            try:
+                with self.store.engine.connect() as conn:
+                    got = transitions_between(conn, self.view.start, self.view.end, limit=500)
+            except SQLAlchemyError:
+                log.exception("reading alert transitions failed")
+                return []
+            return [Transition(c.at, c.rule, c.to_state, c.to_severity) for c in got]
+        return self._once(("transitions",), load)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        notifier = self.runtime.extras.get("notifier")
+        if notifier is None:
+            return []
+        return self._once(("outbox",), lambda: notifier.outbox_rows(limit=50))
+
+    def down_spans(self, targets: Iterable[str]) -> list[tuple[float, float, str]]:
+        """Spans (start, end, target) where a target reported up=0, from bucket minimums."""
+        wanted = set(targets)
+        out = []
+        for r in self.ranges("lookout_target_up"):
+            name = r.series.labels.get("target", "")
+            if name in wanted:
+                out.extend((a, b, name) for a, b in spans_where(r, lambda b: b.min < 0.5))
+        return out
