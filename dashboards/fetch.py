@@ -143,6 +143,8 @@ class Fetch:
         never = [t.name for t in targets if t.name not in status]
         if len(never) == len(targets):
             return f"{', '.join(never)} not collected yet"
+        if metric is None and not what:
+            return None  # a document-backed panel of a live target: empty means nothing to list
         return f"{what or metric} is not reported by {', '.join(t.name for t in targets)}"
 
     # -- alerting (optional until the alert engine lands) --------------------------

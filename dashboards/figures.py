@@ -22,12 +22,12 @@ _THEMES = {
 }
 
 UNITS: dict[str, dict[str, Any]] = {
-    "ratio": {"tickformat": ".0%", "hoverformat": ".2%"},
+    "ratio": {"tickformat": ".2~%", "hoverformat": ".2%"},  # 0.5 %, not a row of "1%" and "0%"
     "seconds": {"ticksuffix": "s", "tickformat": "~s", "hoverformat": ".3s"},
     "bytes": {"ticksuffix": "B", "tickformat": "~s", "hoverformat": ".3s"},
     "count": {"tickformat": ",.3~r", "hoverformat": ",.4~r"},
     "rate": {"ticksuffix": "/s", "tickformat": ",.3~r", "hoverformat": ",.4~r"},
-    "money": {"tickformat": ",.0f", "hoverformat": ",.2f"},
+    "money": {"tickformat": "~s", "hoverformat": ",.2f"},  # 25M: ",.0f" outgrew the margin
 }
 
 
@@ -40,7 +40,8 @@ def base_layout(theme: str, unit: str = "count", *, height: int = 260) -> dict[s
         "font": {"color": t["font"], "size": 11},
         "colorway": COLORS,
         "xaxis": {"type": "date", "gridcolor": t["grid"], "zeroline": False},
-        "yaxis": {"gridcolor": t["grid"], "zeroline": False, "rangemode": "tozero", **UNITS.get(unit, {})},
+        "yaxis": {"gridcolor": t["grid"], "zeroline": False, "rangemode": "tozero", "automargin": True,
+                  **UNITS.get(unit, {})},
         "legend": {"orientation": "h", "y": -0.18, "font": {"size": 10}},
         "hovermode": "x unified",
         "uirevision": "keep",  # keep zoom and hidden traces across refreshes

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from store import Document, SeriesRange
+from store import SeriesRange
 
 
 @dataclass
@@ -190,13 +190,3 @@ def spans_where(r: SeriesRange, pred: Callable[[Any], bool]) -> list[tuple[float
             else:
                 out.append((b.ts, b.ts + width))
     return out
-
-
-def doc_rows(docs: Sequence[Document], limit: int = 50) -> list[dict[str, Any]]:
-    """Rows of list documents (top statements, sessions...) from every target, with the target."""
-    rows: list[dict[str, Any]] = []
-    for d in docs:
-        body = d.body.get("rows", d.body.get("items")) if isinstance(d.body, dict) else d.body
-        if isinstance(body, list):
-            rows.extend({"target": d.target, **row} for row in body if isinstance(row, dict))
-    return rows[:limit]

@@ -85,6 +85,9 @@ def test_a_missing_source_is_explained_in_words(runtime):
     assert f.why_missing(["http"], "lookout_http_cache_hits_total", "an X-Cache header") == \
         "an X-Cache header is not reported by shop-api"
     assert f.why_missing(["redis"], "redis_keyspace_hits_total") is None
+    # A list panel (sessions, blocked, indexes) of a live, collected target has nothing missing:
+    # its own "no blocked sessions" shows, not "None is not reported by shop-api".
+    assert f.why_missing(["http"], None) is None
 
 
 def test_the_scorecard_measures_the_hit_rate_put_into_the_store_and_fails_it(runtime):
