@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from core.memory import limit_malloc_arenas
+from core.memory import freeze_startup_heap, limit_malloc_arenas
 
 limit_malloc_arenas()  # before gunicorn's threads start: see RELIABILITY.md, soak
 
@@ -21,3 +21,4 @@ from core.logs import setup_logging  # noqa: E402
 _config = load_config(os.environ.get("LOOKOUT_CONFIG", "config.yaml"))
 setup_logging(_config.secret_values, os.environ.get("LOOKOUT_LOG_LEVEL", "INFO"))
 application = create_app(_config, role="web")
+freeze_startup_heap()  # full GCs skip what start-up built (core/memory.py)

@@ -49,6 +49,7 @@ from plotly.io.json import to_json_plotly
 from app import create_app
 from collectors.base import Batch, Sample
 from core.config import Retention, parse_config
+from core.memory import freeze_startup_heap
 from core.runtime import build_runtime
 from dashboards import bucket_cache
 from store import Store
@@ -293,6 +294,8 @@ def main() -> int:
     ap.add_argument("--stores", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     ap.add_argument("--step", type=float, default=5.0, help="simulated seconds between refreshes (warm)")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium first-render measurement")
+    ap.add_argument("--no-gc-freeze", action="store_true",
+                    help="skip core.memory.freeze_startup_heap(), which app.py calls before serving")
     args = ap.parse_args()
     import logging
     logging.disable(logging.WARNING)
@@ -310,6 +313,9 @@ def main() -> int:
                 print(f"\n## {kind}: {n_series} series, {rows:,} samples written in {secs:.0f} s "
                       f"(raw kept 2 d, then rollups)")
                 app = create_app(cfg, runtime=runtime)
+                if not args.no_gc_freeze:
+                    freeze_startup_heap()  # as app.py does before serving
+                print(f"gc.freeze after start-up: {'no' if args.no_gc_freeze else 'yes'}")
                 print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
                 print("| page | range | cold p50 ms | cold p95 ms | cold max ms | warm p50 ms | warm p95 ms "
                       "| warm max ms | largest refresh bytes |")

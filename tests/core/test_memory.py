@@ -58,3 +58,16 @@ def test_without_the_cap_the_same_threads_spread_over_more_arenas() -> None:
     applied, heaps = _arenas("nocap")
     assert applied == "False"
     assert heaps > 2
+
+
+def test_the_startup_heap_is_frozen_out_of_full_collections():
+    import gc
+
+    from core.memory import freeze_startup_heap
+    before = gc.get_freeze_count()
+    try:
+        freeze_startup_heap()
+        # pytest, the app's modules and this test's frames: all moved to the permanent generation.
+        assert gc.get_freeze_count() > max(before, 10_000)
+    finally:
+        gc.unfreeze()
