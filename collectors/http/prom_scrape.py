@@ -13,6 +13,10 @@ over the window between two polls (the first poll only sets the baseline):
 - ``lookout_http_app_requests_per_second{probe,route}``;
 - ``lookout_http_app_error_ratio{probe,route}``: 5xx over all; absent when
   the window saw no request.
+
+Requests per second and the error ratio have a ``route="*"`` series too
+(every route's requests together, not a mean of per-route ratios), as the
+quantiles do, when the application reports more than one route.
 """
 from __future__ import annotations
 
@@ -127,8 +131,10 @@ class PromScraper:
         if len(buckets) > 1:
             out.extend(self._quantiles(_ALL, total, routes))
         elapsed = now - prev_t
-        for route, cur in requests.items():
-            d = deltas(cur, prev_r.get(route, {})) or {}
+        windows = {route: deltas(cur, prev_r.get(route, {})) or {} for route, cur in requests.items()}
+        if len(windows) > 1:
+            windows[_ALL] = {k: sum(d.get(k, 0.0) for d in windows.values()) for k in ("all", "5xx")}
+        for route, d in windows.items():
             labels = {"probe": self.probe, "route": route}
             if elapsed > 0:
                 rate = d.get("all", 0.0) / elapsed

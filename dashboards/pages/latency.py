@@ -69,7 +69,7 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out += missing(reason, theme)
         else:
-            errs = [series.line(r, "max", name=r.series.labels.get("route", ""))
+            errs = [series.line(r, "max", name={"*": "all routes"}.get(route := r.series.labels.get("route", ""), route))
                     for r in fetch.ranges("lookout_http_app_error_ratio")]
             out += shown(figures.timeseries(errs[:12], unit="ratio",
                                             thresholds=fetch.thresholds("error_rate", ["lookout_http_app_error_ratio"]),

@@ -98,6 +98,11 @@ def test_the_scorecard_measures_the_hit_rate_put_into_the_store_and_fails_it(run
     assert scorecard.format_value(score.value, "ratio") == "80.0 %"
 
 
+def test_durations_keep_their_digits_below_a_millisecond():
+    got = [scorecard.format_value(v, "seconds") for v in (0.00005, 0.0042, 0.05, 0.5, 12.0)]
+    assert got == ["50 µs", "4.2 ms", "50 ms", "500 ms", "12.0 s"]
+
+
 def test_an_objective_without_data_says_which_metric_is_missing(runtime):
     f = fetch_for(runtime)
     score = scorecard.evaluate(f.cfg.objective("payment_success"), f)

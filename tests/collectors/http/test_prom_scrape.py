@@ -41,6 +41,8 @@ def test_latency_quantiles_rate_and_error_ratio_come_from_the_window_between_pol
     assert q["0.99"] == pytest.approx(0.2 + 0.2 * 1.8 / 2)
     assert value(second, "lookout_http_app_error_ratio", route="/shop/checkout") == 0.25
     assert value(second, "lookout_http_app_error_ratio", route="/shop/products") == 0.0
+    # All routes together: 1 failure in 24 requests, not the mean of the routes' ratios (0.125).
+    assert value(second, "lookout_http_app_error_ratio", route="*") == pytest.approx(1 / 24)
     assert value(second, "lookout_http_app_requests_per_second", route="/shop/products") > 0
     assert second.documents["probes"]["metrics"]["metrics"]["routes"]["/shop/checkout"]["error_ratio"] == 0.25
 
