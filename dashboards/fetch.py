@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboards import bucket_cache
@@ -168,25 +169,26 @@ class Fetch:
         section = getattr(self.runtime.config, "alerting", None)
         return section if section is not None and getattr(section, "rules", None) else None
 
+    def _read_alerting(self, what: str, read: Callable[[Connection], Any]) -> Any:
+        """``read(conn)`` on the alert tables; nothing when no rule is configured or the read fails."""
+        if self.alerting() is None:
+            return []
+        try:
+            with self.store.engine.connect() as conn:
+                return read(conn)
+        except SQLAlchemyError:
+            log.exception("reading %s failed (alert tables not migrated?)", what)
+            return []
+
     def alerts(self) -> list[dict[str, Any]]:
         """Open alert instances (pending, firing, stale, flapping) from the engine's state table."""
-        def load() -> list[dict[str, Any]]:
-            if self.alerting() is None:
-                return []
-            try:
-                from alerts.history import open_annotations
-                from alerts.state_store import load_all
-            except ImportError:
-                return []
-            try:
-                with self.store.engine.connect() as conn:
-                    stored = load_all(conn)
-                    # The state rows carry the annotations rendered at the last evaluation;
-                    # the engine's Stored type does not, so they are read beside it.
-                    notes = open_annotations(conn)
-            except SQLAlchemyError:
-                log.exception("reading alert state failed (alert tables not migrated?)")
-                return []
+        from alerts.history import open_annotations
+        from alerts.state_store import load_all
+
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            # The state rows carry the annotations rendered at the last evaluation;
+            # the engine's Stored type does not, so they are read beside it.
+            stored, notes = load_all(conn), open_annotations(conn)
             out = []
             for st in stored.values():
                 s = st.state
@@ -202,39 +204,22 @@ class Fetch:
             rank = {"critical": 0, "warning": 1}
             out.sort(key=lambda a: (a["state"] != "firing", rank.get(a["severity"] or "", 2), a["rule"]))
             return out
-        return self._once(("alerts",), load)
+        return self._once(("alerts",), lambda: self._read_alerting("alert state", read))
 
     def silences(self, include_expired: bool = True) -> list[dict[str, Any]]:
-        def load() -> list[dict[str, Any]]:
-            if self.alerting() is None:
-                return []
-            from alerts.silences import list_silences
-            now = self.runtime.clock()
-            try:
-                with self.store.engine.connect() as conn:
-                    return [s.as_json(now) for s in list_silences(conn, include_expired, now)]
-            except SQLAlchemyError:
-                log.exception("reading silences failed (alert tables not migrated?)")
-                return []
-        return self._once(("silences", include_expired), load)
+        from alerts.silences import list_silences
+        now = self.runtime.clock()
+        return self._once(("silences", include_expired), lambda: self._read_alerting(
+            "silences", lambda conn: [s.as_json(now) for s in list_silences(conn, include_expired, now)]))
 
     def transitions(self) -> list[Transition]:
         """Alert state changes inside the view, for marks on every time axis."""
-        def load() -> list[Transition]:
-            if self.alerting() is None:
-                return []
-            try:
-                from alerts.history import transitions_between
-            except ImportError:
-                return []
-            try:
-                with self.store.engine.connect() as conn:
-                    got = transitions_between(conn, self.view.start, self.view.end, limit=500)
-            except SQLAlchemyError:
-                log.exception("reading alert transitions failed")
-                return []
+        from alerts.history import transitions_between
+
+        def read(conn: Connection) -> list[Transition]:
+            got = transitions_between(conn, self.view.start, self.view.end, limit=500)
             return [Transition(c.at, c.rule, c.to_state, c.to_severity) for c in got]
-        return self._once(("transitions",), load)
+        return self._once(("transitions",), lambda: self._read_alerting("alert transitions", read))
 
     def outbox(self) -> list[dict[str, Any]]:
         notifier = self.runtime.extras.get("notifier")
