@@ -27,6 +27,7 @@ from store import Document, SeriesRange, TargetStatus
 from store import query as store_query
 from store.types import to_ms
 
+TARGET_UP = "lookout_target_up"
 log = logging.getLogger("lookout.dashboards")
 
 MAX_POINTS = 1000
@@ -212,14 +213,25 @@ class Fetch:
         return self._once(("silences", include_expired), lambda: self._read_alerting(
             "silences", lambda conn: [s.as_json(now) for s in list_silences(conn, include_expired, now)]))
 
-    def transitions(self) -> list[Transition]:
-        """Alert state changes inside the view, for marks on every time axis."""
+    def transitions(self, metrics: Iterable[str] | None = None) -> list[Transition]:
+        """Alert state changes inside the view, for marks on the time axes.
+
+        ``metrics``: only the rules that read one of these (a page's own metrics),
+        and the rules on ``lookout_target_up``, since a down target explains every
+        panel; without it, every rule's. A cache-stampede alert does not belong
+        on the revenue page's charts.
+        """
         from alerts.history import transitions_between
 
         def read(conn: Connection) -> list[Transition]:
             got = transitions_between(conn, self.view.start, self.view.end, limit=500)
             return [Transition(c.at, c.rule, c.to_state, c.to_severity) for c in got]
-        return self._once(("transitions",), lambda: self._read_alerting("alert transitions", read))
+        every = self._once(("transitions",), lambda: self._read_alerting("alert transitions", read))
+        if metrics is None:
+            return every
+        wanted = set(metrics) | {TARGET_UP}
+        rules = {r.name for r in (self.alerting().rules if self.alerting() else []) if r.metrics() & wanted}
+        return [t for t in every if t.rule in rules]
 
     def outbox(self) -> list[dict[str, Any]]:
         notifier = self.runtime.extras.get("notifier")

@@ -29,11 +29,26 @@ def layout(runtime: Any) -> Any:
     ])
 
 
+# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
+METRICS = (
+    "lookout_http_cache_hits_total",
+    "lookout_http_cache_misses_total",
+    "lookout_pg_table_heap_cache_hit_ratio",
+    "pg_stat_database_blks_hit",
+    "pg_stat_database_blks_read",
+    "redis_evicted_keys_total",
+    "redis_keyspace_hits_total",
+    "redis_keyspace_misses_total",
+    "redis_memory_max_bytes",
+    "redis_memory_used_bytes",
+)
+
+
 def register(app: Dash, runtime: Any) -> Any:
     outputs = [o for p in PANELS for o in panel_outputs(p)] + [Output("cache-tables", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(),
+        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
                   "x_range": (fetch.view.start, fetch.view.end)}
         redis_down = fetch.down_spans(t.name for t in fetch.targets("redis"))
         out: list[Any] = []

@@ -32,12 +32,24 @@ def layout(runtime: Any) -> Any:
     ])
 
 
+# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
+METRICS = (
+    "lookout_http_app_error_ratio",
+    "lookout_http_app_request_duration_seconds",
+    "lookout_http_probe_duration_seconds",
+    "lookout_http_probe_success",
+    "pg_stat_statements_mean_seconds",
+    "pg_stat_statements_seconds_total",
+    "pg_stat_statements_calls_total",
+)
+
+
 def register(app: Dash, runtime: Any) -> Any:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output("stmt-total", "children"), Output("stmt-mean", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(),
+        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
                   "x_range": (fetch.view.start, fetch.view.end),
                   "down": fetch.down_spans(t.name for t in fetch.targets("http"))}
         out: list[Any] = []

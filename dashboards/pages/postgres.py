@@ -37,12 +37,30 @@ def layout(runtime: Any) -> Any:
     ])
 
 
+# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
+METRICS = (
+    "lookout_pg_blocked_sessions",
+    "lookout_pg_table_vacuum_age_seconds",
+    "lookout_pool_utilization_ratio",
+    "lookout_pool_waiting_clients",
+    "pg_database_size_bytes",
+    "pg_locks_count",
+    "pg_replication_lag_seconds",
+    "pg_settings_max_connections",
+    "pg_stat_activity_count",
+    "pg_stat_activity_max_tx_duration",
+    "pg_stat_user_tables_n_dead_tup",
+    "lookout_pg_database_wraparound_ratio",
+    "pg_up",
+)
+
+
 def register(app: Dash, runtime: Any) -> Any:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output(i, "children") for i in ("pg-oldest", "pg-blocking", "pg-vacuum", "pg-indexes")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(),
+        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
                   "x_range": (fetch.view.start, fetch.view.end),
                   "down": fetch.down_spans(t.name for t in fetch.targets("postgres"))}
         out: list[Any] = []

@@ -43,7 +43,8 @@ def register(app: Dash, runtime: Any) -> Any:
     def build(fetch: Fetch, theme: str) -> list[Any]:
         b = fetch.cfg.business
         v = fetch.view
-        common = {"theme": theme, "transitions": fetch.transitions(), "x_range": (v.start, v.end),
+        common = {"theme": theme, "transitions": fetch.transitions((b.revenue, b.orders, b.payments)),
+                  "x_range": (v.start, v.end),
                   "down": fetch.down_spans(t.name for t in fetch.targets("sql"))}
         out: list[Any] = []
         reason = fetch.why_missing(["sql"], b.revenue, "a revenue counter")

@@ -98,6 +98,10 @@ def test_the_firing_alert_is_listed_on_the_overview_and_marked_on_the_time_axis(
     open_page(browser, lookout, "/cache")
     notes = [a["text"] for a in figure(browser, "redis-hit-graph")["layout"]["annotations"]]
     assert any(n.startswith("CacheHitRateLow firing") for n in notes)
+    # Not on the revenue page: the cache alert says nothing about revenue.
+    open_page(browser, lookout, "/revenue")
+    notes = [a["text"] for a in figure(browser, "rev-hour-graph")["layout"].get("annotations", [])]
+    assert not any("CacheHitRateLow" in n for n in notes)
 
 
 def test_a_silence_created_in_the_page_appears_in_the_api(browser, lookout):
