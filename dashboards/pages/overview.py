@@ -56,12 +56,19 @@ def register(app: Dash, runtime: Any) -> Any:
     return register_page(app, runtime, outputs, build)
 
 
+# What the health grid's badges and the firing list show: a flapping alert is still firing
+# (its notifications are merely held), and a stale one has lost its data; pending is not yet.
+ACTIVE = ("firing", "flapping", "stale")
+
+
 def health_grid(fetch: Fetch, alerts: list[dict[str, Any]]) -> Any:
     status = fetch.status()
     now = fetch.view.end
     worst: dict[str, str] = {}
     rank = {"warning": 1, "critical": 2}
     for a in alerts:
+        if a.get("state") not in ACTIVE:
+            continue  # pending is not yet an alert
         t = a.get("labels", {}).get("target")
         sev = a.get("severity") or "warning"
         if t and rank.get(sev, 0) > rank.get(worst.get(t, ""), 0):
@@ -93,8 +100,9 @@ def health_grid(fetch: Fetch, alerts: list[dict[str, Any]]) -> Any:
 
 
 def alert_list(alerts: list[dict[str, Any]], now: float) -> Any:
-    firing = [a for a in alerts if a.get("state") == "firing"]
-    rows = [{"severity": a.get("severity"), "rule": a.get("rule"),
+    firing = [a for a in alerts if a.get("state") in ACTIVE]
+    rows = [{"severity": a.get("severity") if a.get("state") == "firing"
+             else f"{a.get('severity') or 'warning'} · {a.get('state')}", "rule": a.get("rule"),
              "target": a.get("labels", {}).get("target", ""), "summary": a.get("summary", ""),
              "since": age(now - a["firing_since"]) if a.get("firing_since") else "–",
              "value": a.get("value")} for a in firing]

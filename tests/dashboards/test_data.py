@@ -156,3 +156,19 @@ def test_the_firing_alerts_table_shows_the_rules_rendered_summary(runtime):
     firing = [a for a in f.alerts() if a["state"] == "firing"]
     assert [a["rule"] for a in firing] == ["CacheHitRateLow"]
     assert SUMMARY in _texts(alert_list(firing, f.view.end))
+
+
+def test_a_flapping_alert_is_listed_as_firing_and_pending_is_not():
+    import json
+
+    from plotly.io.json import to_json_plotly
+
+    from dashboards.pages.overview import alert_list
+
+    alerts = [{"state": "flapping", "severity": "critical", "rule": "cache_hit_ratio",
+               "labels": {"target": "shop-cache"}, "firing_since": None, "value": 0.7},
+              {"state": "pending", "severity": "warning", "rule": "pool_waiting_clients",
+               "labels": {"target": "shop-pool"}, "firing_since": None, "value": 3}]
+    shown = json.dumps(json.loads(to_json_plotly(alert_list(alerts, 1000.0))), ensure_ascii=False)
+    assert "cache_hit_ratio" in shown and "critical · flapping" in shown
+    assert "pool_waiting_clients" not in shown
