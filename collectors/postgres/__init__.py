@@ -4,8 +4,8 @@ Safety on production: one connection per watched database (bounded), opened
 lazily, read-only transactions with ``statement_timeout``/``lock_timeout``,
 ``application_name = 'lookout'``, bounded result sets, nothing beyond
 AccessShare locks. All due families of one connection go as one batch: one
-pipeline, one round trip (``BEGIN READ ONLY``, prepared statements,
-``ROLLBACK``); the default poll of a server is a single round trip. A family that fails
+prepared statement in its own read-only transaction, one round trip
+(``connection.merged``); the default poll of a server is a single statement. A family that fails
 (timeout, privilege) is reported (``lookout_pg_family_up{family}`` 0 and the
 ``pg_errors`` document) without blanking the others; an unreachable server
 fails the collection with ``pg_up`` 0.
@@ -32,7 +32,9 @@ class PostgresTarget(TargetBase):
     databases: list[str] | None = Field(None, description="Databases to watch; default every database "
                                         "that accepts connections, except templates.")
     max_databases: int = Field(10, ge=1, description="At most this many per-database connections.")
-    statement_timeout: Duration = Field(2.0, description="statement_timeout of Lookout's statements.")
+    statement_timeout: Duration = Field(2.0, description="statement_timeout of each batch (a connection's due "
+                                        "families in one statement); on a timeout each family is re-run "
+                                        "alone under the same limit to name the slow one.")
     lock_timeout: Duration = Field(1.0, description="lock_timeout of Lookout's statements.")
     families: list[str] = Field(list(NAMES), description="Families to collect.")
     intervals: dict[str, Duration] = Field(default_factory=dict,

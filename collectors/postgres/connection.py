@@ -1,15 +1,18 @@
 """One safe, lazily opened connection to one database of a watched server.
 
-Every batch runs inside a read-only transaction that is rolled back, with
 ``statement_timeout``, ``lock_timeout`` and ``default_transaction_read_only``
-set once at connection start and ``application_name = 'lookout'``. A batch
-is ``BEGIN READ ONLY; <statements>; COMMIT`` sent as one pipeline: one
-round trip. Statements are server-side prepared (the connection is Lookout's
-own), so later polls skip parse, rewrite and plan of the catalog views. The
-transaction is read-only, so COMMIT and ROLLBACK end it alike; it ends with
-COMMIT because psycopg answers a ROLLBACK (statement or
-``Connection.rollback()``) with DEALLOCATE ALL. After an error the aborted
-transaction is rolled back. The connection is dropped on any
+are set once at connection start, with ``application_name = 'lookout'``. A
+batch (all due families of one connection) is sent as ONE statement: each
+family statement becomes a JSON subquery of a single SELECT (:func:`merged`),
+run in autocommit mode, i.e. in its own read-only implicit transaction with
+one snapshot. One round trip, one Bind/Execute, one row to read: measured
+against a pipeline of one statement per query (BENCHMARKS.md), the client
+side of a poll costs about half as much, and Lookout leaves one entry per
+batch in the server's pg_stat_statements instead of one per query. The
+statement is server-side prepared (the connection is Lookout's own), so later
+polls skip parse, rewrite and plan of the catalog views. The whole batch
+shares one ``statement_timeout``; when it fails the collector re-runs each
+family alone to name the one at fault. The connection is dropped on any
 connection-level failure so the next poll reconnects.
 """
 from __future__ import annotations
@@ -19,11 +22,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from psycopg.pq import ExecStatus
-from psycopg.rows import dict_row
+from psycopg.rows import tuple_row
 
 Rows = list[dict[str, Any]]
-TUPLES_OK = ExecStatus.TUPLES_OK
 _PASSWORD = re.compile(r"(password\s*=\s*)(\S+)|(://[^:/@]*:)([^@]*)(@)", re.I)
 
 
@@ -52,7 +53,8 @@ class Connection:
         self.application_name = application_name
         self.prepare = prepare
         self.conn: psycopg.Connection | None = None
-        self.round_trips = 0  # batches sent (each one pipeline), for tests and the benchmark
+        self.round_trips = 0  # batches sent (each one statement), for tests and the benchmark
+        self._merged: dict[tuple[str, ...], str] = {}
 
     def open(self) -> psycopg.Connection:
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
@@ -61,10 +63,9 @@ class Connection:
         opts = (f"-c statement_timeout={int(self.statement_timeout * 1000)} "
                 f"-c lock_timeout={int(self.lock_timeout * 1000)} "
                 "-c default_transaction_read_only=on")
-        # autocommit: the batch carries its own BEGIN READ ONLY ... ROLLBACK.
+        # autocommit: a batch is one statement, its own (read-only) implicit transaction.
         kw: dict[str, Any] = {"autocommit": True, "application_name": self.application_name,
-                              "options": opts, "connect_timeout": max(1, int(round(self.connect_timeout))),
-                              "row_factory": dict_row}
+                              "options": opts, "connect_timeout": max(1, int(round(self.connect_timeout)))}
         if self.dbname:
             kw["dbname"] = self.dbname
         conn = psycopg.connect(self.dsn, **kw)
@@ -80,28 +81,32 @@ class Connection:
         return self.open().info.backend_pid
 
     def run(self, statements: Sequence[str]) -> list[Rows]:
-        """Run statements in one read-only transaction and one round trip.
+        """Run statements as one statement, one round trip; their rows, in order.
 
-        Raises psycopg errors as they come; the transaction is always ended,
-        and a broken connection is dropped so the next call reconnects.
+        Each statement becomes a ``json_agg`` subquery of a single SELECT (see
+        :func:`merged`): one Bind/Execute on the server and one result row to
+        read instead of one result set per statement. Rows therefore come back
+        as JSON gives them: numbers as int or float, timestamps as ISO strings
+        (``rows.num`` reads both). Raises psycopg errors as they come; a broken
+        connection is dropped so the next call reconnects.
         """
+        if not statements:
+            return []
         conn = self.open()
+        query = self._merged.get(tuple(statements))
+        if query is None:
+            if len(self._merged) >= 64:  # due-family combinations are few; bound it anyway
+                self._merged.clear()
+            query = self._merged[tuple(statements)] = merged(statements)
         try:
-            cursors = []
-            with conn.pipeline():
-                conn.execute("BEGIN READ ONLY", prepare=False)
-                for stmt in statements:
-                    cursors.append(conn.execute(stmt, prepare=self.prepare))
-                conn.execute("COMMIT", prepare=False)  # read-only: nothing to commit; see above
-            self.round_trips += 1
-            # The result status, not cur.description: that builds a Column object per
-            # column (~110 a default poll, ~0.25 ms of it; BENCHMARKS.md).
-            return [cur.fetchall() if cur.pgresult is not None and cur.pgresult.status == TUPLES_OK else []
-                    for cur in cursors]
+            cur = conn.cursor(row_factory=tuple_row)
+            row = cur.execute(query, prepare=self.prepare).fetchone()
         except psycopg.Error:
             self.round_trips += 1
             self._end_after_error()
             raise
+        self.round_trips += 1
+        return list(row)
 
     def _end_after_error(self) -> None:
         conn = self.conn
@@ -123,3 +128,15 @@ class Connection:
                 conn.close()
             except Exception:  # noqa: BLE001 - closing a broken connection
                 pass
+
+
+def merged(statements: Sequence[str]) -> str:
+    """One SELECT whose column ``i`` is statement ``i``'s rows as a JSON array.
+
+    ``json_agg`` takes rows in the order its subquery returns them, so an
+    ORDER BY ... LIMIT inside stays ordered (the PostgreSQL manual's "sorted
+    subquery" way of feeding an aggregate: it "will usually work"; the plain
+    subquery scan here does not reorder). An empty result is ``[]``.
+    """
+    return "SELECT " + ", ".join(f"(SELECT coalesce(json_agg(q), '[]') FROM ({s}) q) AS r{i}"
+                                 for i, s in enumerate(statements))

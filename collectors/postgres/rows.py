@@ -45,6 +45,10 @@ def num(value: Any) -> float | None:
         try:
             return float(value)
         except ValueError:
+            pass
+        try:  # a timestamp as JSON gives it: 2024-01-02T03:04:05.123456+00:00
+            return dt.datetime.fromisoformat(value).timestamp()
+        except ValueError:
             return None
     return None
 

@@ -1,4 +1,4 @@
-"""The batch connection: one pipeline per batch, statements server-side prepared once per session."""
+"""The batch connection: one statement per batch, read-only, server-side prepared once per session."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +9,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from collectors.postgres.connection import Connection
+from collectors.postgres.rows import num
 
 PREPARED = "SELECT count(*)::int AS n FROM pg_prepared_statements"  # this session's, itself included
 
@@ -26,22 +27,40 @@ def connect(test_db):
         c.close()
 
 
-def test_rows_come_back_as_psycopg_dict_rows_would(test_db, connect):
+def test_rows_come_back_as_json_gives_them_and_read_as_the_driver_s_values(test_db, connect):
     stmt = ("SELECT 1::int AS i, 2.5::float8 AS f, 1.25::numeric AS d, 'x'::text AS t, NULL::text AS n,"
-            " true AS b, '2024-01-02 03:04:05+00'::timestamptz AS ts, ARRAY[1, 2] AS arr, '{3}'::int8[] AS big")
+            " true AS b, '2024-01-02 03:04:05.25+00'::timestamptz AS ts, ARRAY[1, 2] AS arr,"
+            " 9007199254740993::int8 AS big")
     with psycopg.connect(test_db, row_factory=dict_row) as plain:
-        expected = plain.execute(stmt).fetchall()
+        native = plain.execute(stmt).fetchone()
     got = connect().run([stmt, "SELECT 1 AS one WHERE false"])
-    assert got == [expected, []]
+    assert got[1] == [] and len(got[0]) == 1
     row = got[0][0]
-    assert isinstance(row["d"], Decimal) and isinstance(row["ts"], dt.datetime) and row["arr"] == [1, 2]
+    assert row == {"i": 1, "f": 2.5, "d": 1.25, "t": "x", "n": None, "b": True,
+                   "ts": "2024-01-02T03:04:05.25+00:00", "arr": [1, 2], "big": 9007199254740993}
+    assert isinstance(native["d"], Decimal) and isinstance(native["ts"], dt.datetime)
+    # What the mappers read from either form is the same number (a bigint above 2**53 stays exact).
+    for col in ("i", "f", "d", "b", "ts", "big"):
+        assert num(row[col]) == num(native[col]), col
+    assert row["big"] == native["big"]
 
 
-def test_a_statement_is_parsed_on_its_first_batch_only(connect):
+def test_each_statement_keeps_its_rows_in_their_order(connect):
+    got = connect().run([
+        "SELECT g AS n FROM generate_series(1, 500) g ORDER BY g DESC LIMIT 7",
+        "SELECT relname FROM pg_class WHERE relname IN ('pg_class', 'pg_index') ORDER BY relname",
+        "WITH x AS (SELECT 3 AS a) SELECT a, a * 2 AS b FROM x",
+    ])
+    assert got == [[{"n": n} for n in range(500, 493, -1)],
+                   [{"relname": "pg_class"}, {"relname": "pg_index"}], [{"a": 3, "b": 6}]]
+
+
+def test_a_batch_is_one_statement_prepared_on_its_first_run_only(connect):
     conn = connect()
-    assert conn.run([PREPARED]) == [[{"n": 1}]]  # prepared in the same pipeline, then run
-    assert conn.run(["SELECT 2 AS two", PREPARED]) == [[{"two": 2}], [{"n": 2}]]
-    assert conn.run(["SELECT 2 AS two", PREPARED]) == [[{"two": 2}], [{"n": 2}]]  # nothing prepared twice
+    assert conn.run([PREPARED, "SELECT 2 AS two"]) == [[{"n": 1}], [{"two": 2}]]  # the batch, prepared
+    assert conn.run([PREPARED, "SELECT 2 AS two"]) == [[{"n": 1}], [{"two": 2}]]  # nothing prepared twice
+    assert conn.run(["SELECT 2 AS two", PREPARED]) == [[{"two": 2}], [{"n": 2}]]  # another batch: another one
+    assert conn.round_trips == 3
 
 
 def test_without_prepared_statements_nothing_is_left_prepared_on_the_server(connect):
@@ -52,19 +71,31 @@ def test_without_prepared_statements_nothing_is_left_prepared_on_the_server(conn
 
 def test_a_failing_statement_raises_its_own_error_and_the_connection_stays_usable(connect):
     conn = connect()
+    assert conn.run(["SELECT 1 AS a", PREPARED]) == [[{"a": 1}], [{"n": 1}]]
+    pid = conn.backend_pid()
     with pytest.raises(psycopg.errors.UndefinedTable):
         conn.run(["SELECT 1 AS a", "SELECT * FROM no_such_table", "SELECT 3 AS c"])
-    pid = conn.backend_pid()
-    # psycopg's rollback deallocates every prepared statement: the next batch prepares afresh.
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        conn.run(["SELECT 1 / (random() * 0)::int AS boom"])  # fails while executing, after it was prepared
+    # Same session, idle, and what was prepared before is still prepared (nothing rolled back).
     assert conn.run(["SELECT 1 AS a", PREPARED]) == [[{"a": 1}], [{"n": 2}]]
     assert conn.backend_pid() == pid and conn.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
-def test_an_error_during_execution_rolls_the_transaction_back(connect):
+def test_a_batch_runs_read_only(test_db, connect):
+    with psycopg.connect(test_db, autocommit=True) as admin:
+        admin.execute("CREATE SEQUENCE IF NOT EXISTS ro_probe")
     conn = connect()
-    with pytest.raises(psycopg.errors.DivisionByZero):
-        conn.run(["SELECT 1 / (random() * 0)::int AS boom"])
-    assert conn.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        conn.run(["SELECT 1 AS a", "SELECT nextval('ro_probe') AS n"])
+    assert conn.run(["SELECT 1 AS a"]) == [[{"a": 1}]]
+
+
+def test_the_statement_timeout_bounds_the_whole_batch(connect):
+    conn = connect(statement_timeout=0.5)
+    assert conn.run(["SELECT true AS slept FROM pg_sleep(0.3)"]) == [[{"slept": True}]]
+    with pytest.raises(psycopg.errors.QueryCanceled):  # each alone would finish in time
+        conn.run(["SELECT true AS a FROM pg_sleep(0.3)", "SELECT true AS b FROM pg_sleep(0.3)"])
     assert conn.run(["SELECT 1 AS a"]) == [[{"a": 1}]]
 
 
@@ -77,4 +108,4 @@ def test_a_terminated_backend_drops_the_connection_and_the_next_batch_reconnects
         conn.run(["SELECT 1 AS a"])
     assert conn.conn is None
     # A new session: nothing of the old one is assumed prepared.
-    assert conn.run(["SELECT 1 AS a", PREPARED]) == [[{"a": 1}], [{"n": 2}]]
+    assert conn.run(["SELECT 1 AS a", PREPARED]) == [[{"a": 1}], [{"n": 1}]]
