@@ -7,7 +7,10 @@ order rotates every round), after warm-up:
 - Lookout's default cycle: the target as configured by default, polled every
   15 s: the fast families only (the heavy ones ran at warm-up and are carried);
 - Lookout's full cycle: every one of the 12 families forced due every cycle;
-- GET /metrics of /usr/bin/prometheus-postgres-exporter, default collectors.
+- GET /metrics of /usr/bin/prometheus-postgres-exporter, default collectors;
+- the round-trip floor: a prepared ``SELECT 1`` through psycopg on a
+  connection of its own: what any one-statement poll costs before its
+  statement does any work.
 
 Each of the three connects as its own role (pg_monitor only), so on the
 embedded PostgreSQL 18 (pg_stat_statements preloaded, track_planning on,
@@ -43,7 +46,7 @@ from collectors.postgres import NAMES, PostgresCollector, PostgresTarget  # noqa
 EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 TAG = f"{os.getpid()}"
 ROLES = {"default": f"lookout_bench_default_{TAG}", "full": f"lookout_bench_full_{TAG}",
-         "exporter": f"exporter_bench_{TAG}"}
+         "exporter": f"exporter_bench_{TAG}", "floor": f"floor_bench_{TAG}"}
 
 
 def start_pg18():
@@ -136,11 +139,14 @@ def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, s
             for coll in colls.values():
                 assert coll.run().up
             requests.get(url, timeout=10)
+        floor_conn = psycopg.connect(psycopg.conninfo.make_conninfo(db_uri, user=ROLES["floor"]), autocommit=True)
+        for _ in range(3):
+            floor_conn.execute("SELECT 1", prepare=True).fetchall()
         if stats:
             with psycopg.connect(db_uri, autocommit=True) as c:
                 c.execute("SELECT pg_stat_statements_reset()")
         rt0 = {m: round_trips(c) for m, c in colls.items()}
-        walls: dict[str, list[float]] = {"default": [], "full": [], "exporter": []}
+        walls: dict[str, list[float]] = {"default": [], "full": [], "exporter": [], "floor": []}
         cpu: dict[str, list[tuple[float, float | None]]] = {"default": [], "full": []}  # (client, backend)
         last: dict = {}
 
@@ -161,10 +167,16 @@ def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, s
                 cpu[mode].append((c1 - c0, None if b0 is None or b1 is None else b1 - b0))
                 return t1 - t0
             return go
-        steps = [("default", cycle("default")), ("full", cycle("full")), ("exporter", scrape)]
+
+        def floor() -> float:
+            t0 = time.perf_counter()
+            floor_conn.execute("SELECT 1", prepare=True).fetchall()
+            return time.perf_counter() - t0
+        steps = [("default", cycle("default")), ("full", cycle("full")), ("exporter", scrape), ("floor", floor)]
         for i in range(cycles):
-            for name, fn in steps[i % 3:] + steps[:i % 3]:
+            for name, fn in steps[i % 4:] + steps[:i % 4]:
                 walls[name].append(fn())
+        floor_conn.close()
         out = {"label": label, "cycles": cycles, "version": None, "server": {}, "calls": {},
                "wall": {k: statistics.median(v) for k, v in walls.items()},
                # Lookout's own process (every thread) and its server backends, CPU per cycle.
@@ -204,6 +216,8 @@ def report(r: dict) -> None:
         calls = f"{r['calls'][name]:7.1f}" if name in r["calls"] else f"{'n/a':>7s}"
         rt = f"{r['rt'][name]:5.1f}" if name in r["rt"] else f"{'':5s}"
         print(f"{what:34s}{w[name] * 1000:9.2f}{srv_txt}{calls}{rt}  {r['series'][name]}")
+    print(f"{'round-trip floor (SELECT 1)':34s}{w['floor'] * 1000:9.2f}"
+          + (f"{sum(s['floor']) * 1000:11.3f}" if "floor" in s else ""))
     for name in ("default", "full"):
         client, backend = r["cpu"][name]
         print(f"{name:8s} CPU per cycle: Lookout process {client * 1000:.2f} ms, its server backends "
