@@ -200,7 +200,9 @@ class MaintenanceWindow(Model):
 
 class AlertingConfig(Model):
     evaluation_interval: Duration = Field(15.0, description="How often every rule is evaluated.")
-    rules: list[Rule] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list, description=(
+        "Alert rules. Removing (or renaming) a rule resolves its open alerts on the next full evaluation: "
+        "one RESOLVED notification to the receivers that heard them fire, then no more repeats."))
     flapping: Flapping = Field(default_factory=Flapping)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     dependencies: list[Dependency] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from alerts import maintenance, mutes
+from alerts import maintenance, mutes, removed
 from alerts import silences as sil
 from alerts.config import AlertingConfig, Rule
 from alerts.evaluate import evaluate as evaluate_instance
@@ -119,6 +119,12 @@ class AlertEngine:
                 mute = mutes.mute_for(self._labels(rule, prev.series_labels, None), mutes.TARGET_UP in
                                       rule.metrics(), suppressors, active_silences, windows)
                 self._instance(rule, prev, value, mute, now, stored, report)
+        if only is None:  # a full cycle: close what rules removed from the config left open
+            n_t, n_e, n_c = removed.close(self.writer, self.store.engine,
+                                          removed.orphans_of(stored, {r.name for r in self.config.rules}), now)
+            report.transitions += n_t
+            report.events += n_e
+            report.cas_conflicts += n_c
         self._check_metrics(now, report)
         report.duration = time.perf_counter() - t0
         self.last_report = report

@@ -177,3 +177,24 @@ def test_a_new_series_whose_first_sample_starts_after_the_evaluation_clock_is_no
     clock.advance(1)
     engine.evaluate()
     assert kinds(store) == []  # no NO DATA followed by RESOLVED for a target that just started
+
+
+def test_an_open_alert_of_a_rule_removed_from_the_config_is_resolved_once(store, clock, make_engine):
+    first = make_engine(alerting(rule(), rule("other", metric="n", **{"for": 60.0})))
+    put(store, clock, 1.5)
+    put(store, clock, 1.5, name="n")
+    first.evaluate()  # high fires, other is pending
+    assert sorted((s.rule, s.state) for s in states(store)) == [("high", "firing"), ("other", "pending")]
+    clock.advance(15)
+    second = make_engine(alerting(rule("kept", metric="k")))  # a restart with both rules gone
+    second.evaluate()
+    second.evaluate(only_metrics={"k"})
+    clock.advance(15)
+    second.evaluate()
+    assert sorted((s.rule, s.state) for s in states(store)) == [("high", "ok"), ("other", "ok")]
+    assert kinds(store) == ["firing", "resolved"]  # the pending one never paged: nothing to resolve
+    p = payload(events(store)[-1])
+    assert p["rule"] == "high" and p["labels"]["alertname"] == "high" and p["labels"]["target"] == "db"
+    assert "removed from the configuration" in p["annotations"]["summary"]
+    assert [(t.rule, t.from_state, t.to_state, t.event) for t in transitions(store)][-2:] == [
+        ("high", "firing", "ok", "resolved"), ("other", "pending", "ok", None)]

@@ -14,12 +14,13 @@ from store import Store
 from tests.alerts.notify.conftest import PUBLIC_URL, SECRET_ENV
 
 
-def _config(webhook) -> SimpleNamespace:
+def _config(webhook, *, with_rule: bool = True, **timing: object) -> SimpleNamespace:
+    rule = {"name": "payment_failure_ratio", "expr": {"metric": "shop_payment_failure_ratio", "window": 60.0},
+            "warning": 0.05, "critical": 0.1, "annotations": {"summary": "Payment failures {value:.0%}"}}
     alerting = AlertingConfig.model_validate({
         "evaluation_interval": 1.0,
-        "rules": [{"name": "payment_failure_ratio", "expr": {"metric": "shop_payment_failure_ratio", "window": 60.0},
-                   "warning": 0.05, "critical": 0.1, "annotations": {"summary": "Payment failures {value:.0%}"}}],
-        "notifications": {"receivers": [{"name": "slack", "slack": {"webhook_url": webhook.url}}]},
+        "rules": [rule] if with_rule else [],
+        "notifications": {"receivers": [{"name": "slack", "slack": {"webhook_url": webhook.url}}], **timing},
     })
     return SimpleNamespace(alerting=alerting, server=SimpleNamespace(public_url=PUBLIC_URL))
 
@@ -83,4 +84,20 @@ def test_killed_and_restarted_mid_incident_sends_no_duplicate_and_still_the_reso
     for _ in range(2):
         second.cycle()
     assert [b["text"].split(":")[0] for b in webhook.delivered] == ["FIRING (critical)", "RESOLVED"]
+    second.kill()
+
+
+def test_a_rule_removed_mid_incident_resolves_in_slack_and_repeats_stop(url, webhook):
+    first = Process(url, _config(webhook, repeat_interval=0.2))  # would repeat every cycle below
+    first.push(0.2)
+    first.cycle()
+    assert [b["text"].split(":")[0] for b in webhook.delivered] == ["FIRING (critical)"]
+    first.kill()
+    second = Process(url, _config(webhook, with_rule=False, repeat_interval=0.2))  # the rule is gone
+    for _ in range(4):
+        second.cycle()
+        time.sleep(0.25)
+    texts = [b["text"] for b in webhook.delivered]
+    assert [t.split(":")[0] for t in texts] == ["FIRING (critical)", "RESOLVED"]
+    assert "removed from the configuration" in str(webhook.delivered[1])
     second.kill()
