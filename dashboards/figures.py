@@ -5,6 +5,7 @@ a tiny template instead of plotly's default one (which alone is ~10 kB a figure)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from dashboards.fetch import Transition
@@ -84,21 +85,69 @@ def timeseries(lines: Sequence[Line], *, theme: str, unit: str = "count",
                        "y0": 0, "y1": 1, "fillcolor": DOWN, "line": {"width": 0}, "layer": "below"})
         notes.append({"xref": "x", "yref": "paper", "x": int(a * 1000), "y": 1, "text": f"{target} down",
                       "showarrow": False, "xanchor": "left", "font": {"size": 9, "color": CRIT}})
-    seen: set[tuple[int, str]] = set()
-    for tr in reversed(list(transitions)[-40:]):
-        if (int(tr.ts), tr.rule) in seen:  # pending -> firing in one cycle: mark the later state only
-            continue
-        seen.add((int(tr.ts), tr.rule))
-        color = CRIT if tr.severity == "critical" else WARN if tr.state in ("firing", "pending") else "#198754"
-        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": int(tr.ts * 1000),
-                       "x1": int(tr.ts * 1000), "y0": 0, "y1": 1,
-                       "line": {"color": color, "width": 1, "dash": "dot"}})
-        notes.append({"xref": "x", "yref": "paper", "x": int(tr.ts * 1000), "y": 0, "yanchor": "bottom",
-                      "text": f"{tr.rule} {tr.state}", "showarrow": False, "textangle": -90,
-                      "font": {"size": 8, "color": color}})
+    marks, labels = transition_marks(transitions, x_range)
+    shapes += marks
+    notes += labels
     layout["shapes"] = shapes
     layout["annotations"] = notes
     return {"data": data, "layout": layout}
+
+
+def transition_marks(transitions: Sequence[Transition], x_range: tuple[float, float] | None,
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One dotted line and one label per group of alert transitions too close to tell apart.
+
+    Transitions within 1/40 of the shown range of a group's first one (about
+    10 px on a third-of-the-screen panel) share a line at its latest change:
+    one label per line, never a stack of overlapping rotated labels; hovering
+    the label lists every change of the group. Its colour is the worst of the
+    group: critical, warning (firing or pending), or green (resolved).
+    """
+    seen: set[tuple[int, str]] = set()
+    kept: list[Transition] = []
+    for tr in sorted(transitions, key=lambda t: t.ts)[-200:]:
+        if (int(tr.ts), tr.rule) in seen:  # pending -> firing in one cycle: mark the later state only
+            kept[:] = [k for k in kept if (int(k.ts), k.rule) != (int(tr.ts), tr.rule)]
+        seen.add((int(tr.ts), tr.rule))
+        kept.append(tr)
+    if not kept:
+        return [], []
+    span = (x_range[1] - x_range[0]) if x_range else (kept[-1].ts - kept[0].ts)
+    gap = max(span, 1.0) / 40
+    groups: list[list[Transition]] = [[kept[0]]]
+    for tr in kept[1:]:
+        if tr.ts - groups[-1][0].ts < gap:  # a group spans at most one gap: a steady stream stays spread
+            groups[-1].append(tr)
+        else:
+            groups.append([tr])
+    shapes, notes = [], []
+    for g in groups[-40:]:
+        last = g[-1]
+        color = _worst_colour(g)
+        x = int(last.ts * 1000)
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+                       "line": {"color": color, "width": 1, "dash": "dot"}})
+        rules = {t.rule for t in g}
+        text = (f"{last.rule} {last.state}" if len(g) == 1 else f"{last.rule} {last.state} (+{len(g) - 1})"
+                if len(rules) == 1 else f"{len(g)} alert changes")
+        lines = [f"{_hms(t.ts)} {t.rule} {t.state}" + (f" ({t.severity})" if t.severity else "") for t in g[-12:]]
+        if len(g) > 12:
+            lines.insert(0, f"... {len(g) - 12} earlier")
+        notes.append({"xref": "x", "yref": "paper", "x": x, "y": 0, "yanchor": "bottom", "text": text,
+                      "hovertext": "<br>".join(lines), "showarrow": False, "textangle": -90,
+                      "font": {"size": 8, "color": color}})
+    return shapes, notes
+
+
+def _worst_colour(group: Sequence[Transition]) -> str:
+    active = [t for t in group if t.state in ("firing", "pending")]
+    if any(t.severity == "critical" for t in active):
+        return CRIT
+    return WARN if active else "#198754"
+
+
+def _hms(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%H:%M:%S")
 
 
 def sparkline(ln: Line, *, theme: str, good: bool | None, unit: str = "ratio",
