@@ -56,11 +56,16 @@ def with_gaps(pairs: Sequence[tuple[float, float | None]], width: float,
 
     One empty bucket between two polls (buckets barely wider than the poll
     interval) is aliasing, not an outage: a gap needs ``GAP_POLLS`` intervals.
+    A series polled less often than its buckets (a family every minute or
+    five, shown in 3 s buckets) is judged by its own typical step, the
+    median: else every one of its samples stood alone and no line was drawn.
     """
     xs: list[int] = []
     ys: list[float | None] = []
     prev = None
-    limit = max(1.5 * width, GAP_POLLS * interval)
+    steps = sorted(b[0] - a[0] for a, b in pairwise(pairs) if b[0] > a[0])
+    typical = steps[len(steps) // 2] if steps else 0.0
+    limit = max(1.5 * max(width, typical), GAP_POLLS * interval)
     for ts, v in pairs:
         if prev is not None and width > 0 and ts - prev > limit:
             xs.append(int((prev + width) * 1000))

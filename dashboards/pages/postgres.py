@@ -98,8 +98,13 @@ def register(app: Dash, runtime: Any) -> Any:
                 fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
                                     "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
                                     **_xy(series.pairs_line("w", sorted(series.sum_by_ts(waiting, "max").items())))})
+                # Room on the right for the second axis: with the default 12 px its ticks were cut
+                # off and ran into the threshold labels.
                 fig["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
-                                           "rangemode": "tozero", "title": {"text": "waiting"}}
+                                           "rangemode": "tozero", "automargin": True, "tickmode": "auto",
+                                           "nticks": 5, "tickformat": ",.3~r",
+                                           "title": {"text": "waiting", "standoff": 4}}
+                fig["layout"]["margin"] = {**fig["layout"]["margin"], "r": 40}
                 fig["layout"]["showlegend"] = True
             out.extend(shown(fig))
         blocked = fetch.ranges("lookout_pg_blocked_sessions")

@@ -172,3 +172,11 @@ def test_a_flapping_alert_is_listed_as_firing_and_pending_is_not():
     shown = json.dumps(json.loads(to_json_plotly(alert_list(alerts, 1000.0))), ensure_ascii=False)
     assert "cache_hit_ratio" in shown and "critical · flapping" in shown
     assert "pool_waiting_clients" not in shown
+
+
+def test_a_family_polled_every_minute_is_one_line_in_small_buckets_with_its_outage_a_gap():
+    # The sizes family: every ~60 s (45-75 s with the 15 s poll's slack), shown in 3 s buckets.
+    ts = [0.0, 16.0, 60.0, 105.0, 180.0, 240.0, 300.0, 1200.0, 1260.0, 1320.0]  # down 300 s -> 1200 s
+    xs, ys = series.with_gaps([(t, 1.0) for t in ts], 3.0, interval=15.0)
+    assert ys.count(None) == 1 and ys.index(None) == 7  # only the outage breaks the line
+    assert xs[7] == 303_000
