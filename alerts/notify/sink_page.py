@@ -142,6 +142,9 @@ def page(messages: list[dict[str, Any]], receivers: list[str], fmt_time: Any) ->
             f"<h1>Notifications (local sink)</h1>{intro}{''.join(cards)}</body></html>")
 
 
+MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
+
+
 def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
     from alerts.notify.transport import fmt_time
 
@@ -159,6 +162,8 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
             since_id = int(since) if since not in (None, "") else None
         except ValueError:
             return jsonify(error="limit and since_id must be integers"), 400
+        if since_id is not None and not 0 <= since_id <= MAX_ID:  # beyond it SQLite raised OverflowError: a 500
+            return jsonify(error=f"since_id must be between 0 and {MAX_ID}"), 400
         rows = sink.messages(engine, limit, request.args.get("receiver") or None, since_id)
         return jsonify(receivers=receivers, messages=rows)
 

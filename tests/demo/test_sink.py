@@ -94,6 +94,10 @@ def test_the_api_lists_messages_newest_first_and_bounds_the_limit(store):
     assert [m["kinds"] for m in body["messages"]] == [["resolved"], ["firing"]]
     assert len(client.get("/api/sink?limit=1").get_json()["messages"]) == 1
     assert client.get("/api/sink?limit=x").status_code == 400
+    assert len(client.get("/api/sink?since_id=0").get_json()["messages"]) == 2
+    for bad in ("9223372036854775808", "-1", "-99999999999999999999"):  # found by the OpenAPI fuzz test
+        res = client.get(f"/api/sink?since_id={bad}")
+        assert res.status_code == 400 and "since_id must be between 0 and" in res.get_json()["error"]
 
 
 def test_the_page_draws_the_slack_message_and_the_email_with_everything_escaped(store):
