@@ -14,9 +14,12 @@ What goes, once older than the cutoff (now - retention):
   firing, stale and flapping alerts stay. An alert whose series still exists
   gets a fresh ok row at the next evaluation.
 - ``acks``: made before the cutoff, of alerts whose row is gone.
-- ``notify_alerts``: closed for its receiver before the cutoff.
-- ``notify_groups``: closed, last scheduled and notified before the cutoff, with
-  no ``notify_alerts`` row and no pending or sending outbox row in the group.
+- ``notify_alerts``: closed for its receiver before the cutoff, or, when the
+  configured ``receivers`` are given, of a receiver no longer configured and
+  last updated before the cutoff (nothing will ever be sent to it again).
+- ``notify_groups``: closed (or of a receiver no longer configured), last
+  scheduled and notified before the cutoff, with no ``notify_alerts`` row and
+  no pending or sending outbox row in the group.
 
 Like sample retention (store/rollup.py), deletes run in transactions of at most
 ``CHUNK`` rows, so SQLite's write lock is never held for long. Each DELETE
@@ -29,11 +32,11 @@ newest row, whatever its age, so SQLite never hands a deleted id out again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, func, not_, select, tuple_
+from sqlalchemy import Table, and_, delete, exists, func, not_, or_, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -52,7 +55,7 @@ Then = Callable[[Connection, list[int]], None]  # runs in a chunk's transaction 
 
 
 def prune(store: Any, retention: float, now: float, *, routing_lock: AbstractContextManager[Any] | None = None,
-          chunk: int = CHUNK) -> dict[str, int]:
+          chunk: int = CHUNK, receivers: Iterable[str] | None = None) -> dict[str, int]:
     """Delete alert history older than ``retention`` seconds; rows deleted per table.
 
     ``routing_lock`` is held while closed ``notify_alerts``/``notify_groups`` rows
@@ -89,11 +92,14 @@ def prune(store: Any, retention: float, now: float, *, routing_lock: AbstractCon
 
     with routing_lock if routing_lock is not None else nullcontext():
         na, g = notify_alerts, notify_groups
-        out[na.name] = _delete_notify_alerts(writer, and_(not_(na.c.open), na.c.updated_at < cutoff), chunk)
+        known = sorted(receivers) if receivers is not None else None
+        na_done = not_(na.c.open) if known is None else or_(not_(na.c.open), na.c.receiver.not_in(known))
+        g_done = not_(g.c.open) if known is None else or_(not_(g.c.open), g.c.receiver.not_in(known))
+        out[na.name] = _delete_notify_alerts(writer, and_(na_done, na.c.updated_at < cutoff), chunk)
         in_group = exists().where(na.c.receiver == g.c.receiver, na.c.group_key == g.c.group_key)
         queued = exists().where(outbox.c.receiver == g.c.receiver, outbox.c.group_key == g.c.group_key,
                                 outbox.c.status.in_(UNFINISHED))
-        run(g, and_(not_(g.c.open), g.c.last_due_at < cutoff, g.c.last_notified_at < cutoff,
+        run(g, and_(g_done, g.c.last_due_at < cutoff, g.c.last_notified_at < cutoff,
                     not_(in_group), not_(queued)))
 
     if any(out.values()):

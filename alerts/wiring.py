@@ -122,7 +122,9 @@ def _notify(notifier: Any, routing: threading.Lock) -> None:
 
 def _prune(runtime: Any, routing: threading.Lock) -> None:
     try:
-        prune(runtime.store, runtime.config.alerting.history_retention, runtime.clock(), routing_lock=routing)
+        alerting = runtime.config.alerting
+        prune(runtime.store, alerting.history_retention, runtime.clock(), routing_lock=routing,
+              receivers=[r.name for r in alerting.notifications.receivers])
     except Exception as exc:
         _failed("alert history pruning", exc)
     else:

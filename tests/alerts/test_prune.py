@@ -201,6 +201,16 @@ def test_closed_notification_groups_go_unless_a_message_is_still_queued(history)
         == {"sink", "pager", "slow"}
 
 
+def test_the_notification_state_of_a_receiver_removed_from_the_config_ages_out(history):
+    def open_api(receiver: str) -> bool:
+        return any(a.receiver == receiver and a.open and '"api"' in a.alert_key
+                   for a in rows(history.store, notify_alerts))
+    assert open_api("pager") and open_api("sink")
+    run_prune(history, receivers=["sink", "slow"])  # 'pager' is no longer configured
+    assert not open_api("pager")  # nothing will be sent to it again: its rows go once old
+    assert open_api("sink") and open_api("slow")  # still firing for configured receivers: kept
+
+
 def test_pruning_twice_is_a_no_op(history):
     assert sum(run_prune(history).values()) > 0
     tables = (alert_transitions, alert_events, alert_state, acks, silences, outbox, delivery_attempts,
