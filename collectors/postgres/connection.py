@@ -25,6 +25,9 @@ import psycopg
 from psycopg.rows import tuple_row
 
 Rows = list[dict[str, Any]]
+# After SELECT, where pg_stat_statements keeps it (a leading comment is cut off): the statements
+# family lists the server's top statements without Lookout's own and reports those apart.
+MARK = "/* lookout */"
 _PASSWORD = re.compile(r"(password\s*=\s*)(\S+)|(://[^:/@]*:)([^@]*)(@)", re.I)
 
 
@@ -136,7 +139,8 @@ def merged(statements: Sequence[str]) -> str:
     ``json_agg`` takes rows in the order its subquery returns them, so an
     ORDER BY ... LIMIT inside stays ordered (the PostgreSQL manual's "sorted
     subquery" way of feeding an aggregate: it "will usually work"; the plain
-    subquery scan here does not reorder). An empty result is ``[]``.
+    subquery scan here does not reorder). An empty result is ``[]``. The
+    statement carries :data:`MARK`, so pg_stat_statements tells it apart.
     """
-    return "SELECT " + ", ".join(f"(SELECT coalesce(json_agg(q), '[]') FROM ({s}) q) AS r{i}"
-                                 for i, s in enumerate(statements))
+    return f"SELECT {MARK} " + ", ".join(f"(SELECT coalesce(json_agg(q), '[]') FROM ({s}) q) AS r{i}"
+                                         for i, s in enumerate(statements))

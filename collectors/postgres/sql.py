@@ -8,6 +8,8 @@ and nothing here takes a lock stronger than AccessShare.
 """
 from __future__ import annotations
 
+from collectors.postgres.connection import MARK
+
 SUPPORTED_MIN = 120000  # PostgreSQL 12
 
 SETTINGS = (
@@ -134,10 +136,14 @@ def statements(version: int, top: int) -> list[str]:
     else:
         cols = "s.total_time, s.mean_time, s.blk_read_time, s.blk_write_time"
         order = "s.total_time"
+    own = f"s.query LIKE 'SELECT {MARK}%'"  # Lookout's own batches (connection.merged)
     return [
         f"SELECT s.queryid::text AS queryid, pg_get_userbyid(s.userid) AS user, d.datname, s.calls, {cols},"
         " s.rows, s.shared_blks_hit, s.shared_blks_read, left(s.query, 500) AS query"
-        f" FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid ORDER BY {order} DESC LIMIT {int(top)}",
+        f" FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE NOT {own}"
+        f" ORDER BY {order} DESC LIMIT {int(top)}",
+        f"SELECT count(*) AS statements, coalesce(sum(s.calls), 0) AS calls, coalesce(sum({order}), 0)::float8"
+        f" AS total_ms FROM pg_stat_statements s WHERE {own}",
     ]
 
 

@@ -51,7 +51,8 @@ def normalise(row: dict) -> dict:
 
 
 def statements(rows: list[list[dict]], ctx: Ctx) -> Result:
-    """``rows[0]`` is the probe row set; ``rows[1]`` (if available) the top statements."""
+    """``rows[0]`` is the probe row set; ``rows[1]`` (if available) the top statements, Lookout's
+    own left out; ``rows[2]`` the totals of Lookout's own statements (see ``connection.MARK``)."""
     reason = availability(rows[0][0])
     r = Result()
     r.samples.append(Sample("lookout_pg_stat_statements_available", 0.0 if reason else 1.0,
@@ -71,5 +72,14 @@ def statements(rows: list[list[dict]], ctx: Ctx) -> Result:
                         "mean_seconds": (num(row["mean_ms"]) or 0.0) / 1000, "rows": num(row["rows"]),
                         "shared_blks_hit": hit, "shared_blks_read": read,
                         "hit_ratio": hit / (hit + read) if hit + read else None, "query": row["query"]})
-    r.documents["pg_stat_statements"] = {"available": reason is None, "reason": reason, "top": top}
+    own = None
+    if reason is None and len(rows) > 2 and rows[2]:
+        o = rows[2][0]
+        own = {"statements": num(o.get("statements")), "calls": num(o.get("calls")),
+               "total_seconds": (num(o.get("total_ms")) or 0.0) / 1000}
+        r.samples.append(Sample("lookout_pg_own_statements_calls_total", own["calls"] or 0.0, {}, "counter",
+                                "Calls of Lookout's own statements on this server (kept out of the top list)."))
+        r.samples.append(Sample("lookout_pg_own_statements_seconds_total", own["total_seconds"], {}, "counter",
+                                "Server time of Lookout's own statements on this server, in seconds."))
+    r.documents["pg_stat_statements"] = {"available": reason is None, "reason": reason, "top": top, "lookout": own}
     return r

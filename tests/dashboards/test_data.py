@@ -180,3 +180,18 @@ def test_a_family_polled_every_minute_is_one_line_in_small_buckets_with_its_outa
     xs, ys = series.with_gaps([(t, 1.0) for t in ts], 3.0, interval=15.0)
     assert ys.count(None) == 1 and ys.index(None) == 7  # only the outage breaks the line
     assert xs[7] == 303_000
+
+
+def test_the_top_statement_lists_say_what_lookout_s_own_statements_cost():
+    from types import SimpleNamespace
+
+    from dashboards.pages import latency
+    top = [{"datname": "shop", "calls": 10, "total_seconds": 2.0, "mean_seconds": 0.2, "query": "SELECT 1"}]
+    docs = [SimpleNamespace(target="shop-db", body={"available": True, "top": top,
+                                                    "lookout": {"calls": 1234, "total_seconds": 0.5}})]
+    fetch = SimpleNamespace(documents=lambda key: docs if key == "pg_stat_statements" else [])
+    by_total, by_mean = (str(div) for div in latency.statements(fetch))
+    for text in (by_total, by_mean):
+        assert "SELECT 1" in text and "Lookout's own statements: shop-db: 1,234 calls, 500 ms in all" in text
+    docs[0].body["lookout"] = None  # a server without them (or an older Lookout's document): no line
+    assert "Lookout's own" not in str(latency.statements(fetch)[0])

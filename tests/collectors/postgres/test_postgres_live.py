@@ -218,3 +218,22 @@ def test_pg18_top_statements_travel_with_their_probe_once_the_extension_is_known
     assert coll.main.round_trips - before == 1
     assert value(again, "lookout_pg_stat_statements_available") == 1.0
     assert again.documents["pg_stat_statements"]["top"]
+
+
+def test_pg18_lookout_s_own_statements_are_kept_out_of_the_top_list_and_reported_apart(pg18_dsn):
+    clock = Clock()
+    coll = make(pg18_dsn, clock=clock, families=["instance", "activity", "statements"])
+    for _ in range(3):
+        assert coll.run().up
+        clock.t += 60
+    with psycopg.connect(pg18_dsn, autocommit=True) as c:  # someone else's statement
+        c.execute("SELECT count(*) FROM pg_class WHERE relname <> 'x'").fetchall()
+    batch = coll.run()
+    doc = batch.documents["pg_stat_statements"]
+    assert doc["top"] and not any("/* lookout */" in (r["query"] or "") for r in doc["top"])
+    assert any("FROM pg_class WHERE relname" in (r["query"] or "") for r in doc["top"])
+    assert doc["lookout"]["calls"] >= 3 and doc["lookout"]["total_seconds"] > 0
+    assert value(batch, "lookout_pg_own_statements_calls_total") == doc["lookout"]["calls"]
+    with psycopg.connect(pg18_dsn, autocommit=True) as c:  # they are there, marked
+        marked = c.execute("SELECT count(*) FROM pg_stat_statements WHERE query LIKE 'SELECT /* lookout */%'")
+        assert marked.fetchone()[0] >= 2

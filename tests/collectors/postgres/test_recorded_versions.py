@@ -95,3 +95,19 @@ def test_settings_are_converted_to_base_units_like_postgres_exporter():
         == (2.0, "pg_settings_statement_timeout_seconds")
     assert server._setting_value({"name": "autovacuum", "setting": "on", "unit": None, "vartype": "bool"}) \
         == (1.0, "pg_settings_autovacuum")
+
+
+def test_lookout_s_own_statement_totals_become_their_own_series():
+    probe = [{"extversion": "1.11", "preload": "pg_stat_statements", "datname": "shop"}]
+    own = [{"statements": 2, "calls": 40, "total_ms": 125.0}]
+    got = by_name(statements.statements([probe, [], own], Ctx(version=180000, now=0)))
+    assert got["lookout_pg_own_statements_calls_total"][0].value == 40.0
+    assert got["lookout_pg_own_statements_seconds_total"][0].value == 0.125
+    older = by_name(statements.statements([probe, []], Ctx(version=180000, now=0)))  # a batch without them
+    assert "lookout_pg_own_statements_calls_total" not in older
+
+
+def test_the_top_statements_sql_leaves_lookout_s_own_out_and_counts_them_apart():
+    top, own = sql.statements(180000, 5)
+    assert "WHERE NOT s.query LIKE 'SELECT /* lookout */%'" in top
+    assert "WHERE s.query LIKE 'SELECT /* lookout */%'" in own
