@@ -33,6 +33,9 @@ class Result:
 
 def num(value: Any) -> float | None:
     """A float from whatever the driver returned; None for NULL or non-numbers."""
+    t = type(value)
+    if t is float or t is int:  # nearly every value, as JSON gives them: the fast way first
+        return float(value)
     if value is None:
         return None
     if isinstance(value, bool):
@@ -54,15 +57,21 @@ def num(value: Any) -> float | None:
 
 
 def mapped(row: Mapping[str, Any], table: Iterable[Column], labels: Mapping[str, str]) -> list[Sample]:
-    """Samples for every column of ``table`` present (and not NULL) in ``row``."""
+    """Samples for every column of ``table`` present (and not NULL) in ``row``.
+
+    The samples share one copy of ``labels`` (samples are values: nobody
+    changes their labels in place).
+    """
     out = []
+    labels = dict(labels)
     for column, metric, kind, scale, help_ in table:
-        if column not in row:
-            continue
-        v = num(row[column])
+        v = row.get(column)
         if v is None:
             continue
-        out.append(Sample(metric, v * scale, dict(labels), kind, help_))
+        v = num(v)
+        if v is None:
+            continue
+        out.append(Sample(metric, v * scale, labels, kind, help_))
     return out
 
 
