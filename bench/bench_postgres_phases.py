@@ -28,7 +28,8 @@ ns = time.perf_counter_ns
 
 orig_run = base.Collector.run
 def run(self):
-    t0 = ns(); self._t_submit = t0; b = orig_run(self); P[(self.target.name, "run")].append(ns() - t0); return b
+    t0 = ns(); self._t_submit = t0; b = orig_run(self); t1 = ns()
+    P[(self.target.name, "run")].append(t1 - t0); P[(self.target.name, "handback")].append(t1 - self._t_end); return b
 base.Collector.run = run
 
 orig_collect = pgc.PostgresCollector.collect
@@ -48,7 +49,7 @@ def crun(self, statements):
     t2 = ns()
     self.round_trips += 1
     P[(self._tag, "execute")].append(t1 - t0); P[(self._tag, "fetch+json")].append(t2 - t1)
-    return list(row)
+    return row[0]
 cm.Connection.run = crun
 cm.Connection._tag = "?"
 
@@ -76,4 +77,5 @@ print(f"  hand-off to collect thread {med['handoff']:.3f}")
 print(f"  execute (send + wait)      {med['execute']:.3f}   of which counted server time {server:.3f}")
 print(f"  fetch + JSON decode        {med['fetch+json']:.3f}")
 print(f"  row mappers and emit       {med['run_group'] + med.get('run_group_db', 0) - med['execute'] - med['fetch+json']:.3f}")
-print(f"  run() bookkeeping          {med['run'] - med['collect'] - med['handoff']:.3f}")
+print(f"  run() bookkeeping          {med['run'] - med['collect'] - med['handoff']:.3f}"
+      f"   of which back from the collect thread and after it {med['handback']:.3f}")

@@ -87,7 +87,7 @@ class Connection:
         """Run statements as one statement, one round trip; their rows, in order.
 
         Each statement becomes a ``json_agg`` subquery of a single SELECT (see
-        :func:`merged`): one Bind/Execute on the server and one result row to
+        :func:`merged`): one Bind/Execute on the server and one JSON value to
         read instead of one result set per statement. Rows therefore come back
         as JSON gives them: numbers as int or float, timestamps as ISO strings
         (``rows.num`` reads both). Raises psycopg errors as they come; a broken
@@ -109,7 +109,7 @@ class Connection:
             self._end_after_error()
             raise
         self.round_trips += 1
-        return list(row)
+        return row[0]
 
     def _end_after_error(self) -> None:
         conn = self.conn
@@ -133,14 +133,23 @@ class Connection:
                 pass
 
 
+MAX_STATEMENTS = 100  # json_build_array's arguments: PostgreSQL's FUNC_MAX_ARGS
+
+
 def merged(statements: Sequence[str]) -> str:
-    """One SELECT whose column ``i`` is statement ``i``'s rows as a JSON array.
+    """One SELECT of one JSON value: an array whose item ``i`` is statement ``i``'s rows.
 
     ``json_agg`` takes rows in the order its subquery returns them, so an
     ORDER BY ... LIMIT inside stays ordered (the PostgreSQL manual's "sorted
     subquery" way of feeding an aggregate: it "will usually work"; the plain
-    subquery scan here does not reorder). An empty result is ``[]``. The
-    statement carries :data:`MARK`, so pg_stat_statements tells it apart.
+    subquery scan here does not reorder). An empty result is ``[]``. One
+    value rather than a column per statement: the client decodes one JSON
+    document, not one per statement (BENCHMARKS.md). A batch holds at most
+    the families' statements (under 30); :data:`MAX_STATEMENTS` is the
+    server's limit. The statement carries :data:`MARK`, so
+    pg_stat_statements tells it apart.
     """
-    return f"SELECT {MARK} " + ", ".join(f"(SELECT coalesce(json_agg(q), '[]') FROM ({s}) q) AS r{i}"
-                                         for i, s in enumerate(statements))
+    if len(statements) > MAX_STATEMENTS:
+        raise ValueError(f"a batch takes at most {MAX_STATEMENTS} statements, got {len(statements)}")
+    return f"SELECT {MARK} json_build_array(" + ", ".join(
+        f"(SELECT coalesce(json_agg(q), '[]') FROM ({s}) q)" for s in statements) + ")"

@@ -109,3 +109,16 @@ def test_a_terminated_backend_drops_the_connection_and_the_next_batch_reconnects
     assert conn.conn is None
     # A new session: nothing of the old one is assumed prepared.
     assert conn.run(["SELECT 1 AS a", PREPARED]) == [[{"a": 1}], [{"n": 1}]]
+
+
+def test_a_batch_is_one_json_value_and_its_size_is_bounded_by_the_server_s_limit(connect):
+    from collectors.postgres.connection import MAX_STATEMENTS, merged
+    conn = connect()
+    many = [f"SELECT {i} AS i" for i in range(MAX_STATEMENTS)]
+    assert conn.run(many) == [[{"i": i}] for i in range(MAX_STATEMENTS)]  # json_build_array's 100 arguments
+    with pytest.raises(ValueError, match=f"at most {MAX_STATEMENTS} statements, got {MAX_STATEMENTS + 1}"):
+        merged(many + ["SELECT 1"])
+    from collectors.postgres import FAMILIES
+    # The largest batch there is, every family's statements at once, is far below it.
+    assert sum(len(f.statements(180000, {"statements_top": 50, "tables_top": 200, "unused_index_min_bytes": 0}))
+               + (1 if f.probe else 0) for f in FAMILIES) < MAX_STATEMENTS
