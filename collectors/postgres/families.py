@@ -14,7 +14,7 @@ from collectors.postgres import server, sessions, sql, statements, tables
 from collectors.postgres.rows import Ctx, Result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each family is one object: compared by identity, cheaply
 class Family:
     name: str
     scope: Literal["server", "database"]
