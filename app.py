@@ -15,13 +15,13 @@ import threading
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.config import Config, load_config
+from composition.config import Config, load_config
 from core.errors import ConfigError
 from core.logs import setup_logging
 from core.masking import mask
 from core.memory import freeze_startup_heap, limit_malloc_arenas
-from core.runtime import ROLES, Runtime, build_runtime
-from core.webapp import make_flask_app
+from composition.runtime import ROLES, Runtime, build_runtime
+from composition.webapp import make_flask_app
 from webauth import cli as auth_cli
 
 log = logging.getLogger("lookout")
@@ -65,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: OK ({len(config.targets)} targets)")
         return 0
     if args.command == "scenario":
-        from demo.cli import switch_scenario
+        from composition.demo_cli import switch_scenario
 
         return switch_scenario(config, args.name, on=not args.off, host=args.host, port=args.port)
     if args.scenario:
-        from demo.cli import with_scenarios
+        from composition.demo_cli import with_scenarios
 
         config = with_scenarios(config, args.scenario)
     setup_logging(config.secret_values, args.log_level)

@@ -15,7 +15,7 @@ from core.memory import freeze_startup_heap, limit_malloc_arenas
 limit_malloc_arenas()  # before gunicorn's threads start: see RELIABILITY.md, soak
 
 from app import create_app  # noqa: E402
-from core.config import load_config  # noqa: E402
+from composition.config import load_config  # noqa: E402
 from core.logs import setup_logging  # noqa: E402
 
 _config = load_config(os.environ.get("LOOKOUT_CONFIG", "config.yaml"))

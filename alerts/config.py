@@ -25,12 +25,12 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from alerts.matchers import Matcher, parse_matchers
 from alerts.templates import check as check_template
 from core.durations import Duration
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 try:  # NOTIFY owns the notification settings; alerting works without them.
     from alerts.notify.config import NotificationsConfig
 except ImportError:  # pragma: no cover - only while alerts/notify is being written
-    class NotificationsConfig(Model):  # type: ignore[no-redef]
+    class NotificationsConfig(ConfigModel):  # type: ignore[no-redef]
         pass
 
 _RULE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
@@ -40,7 +40,7 @@ Severity = Literal["warning", "critical"]
 SEVERITIES: tuple[str, ...] = ("warning", "critical")
 
 
-class Expr(Model):
+class Expr(ConfigModel):
     """One metric reduced over a window, per series (or summed ``by`` labels)."""
 
     metric: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", description="Metric name.")
@@ -62,7 +62,7 @@ class Expr(Model):
         return self
 
 
-class Ratio(Model):
+class Ratio(ConfigModel):
     """numerator / denominator; a list on either side is summed (hits / (hits + misses))."""
 
     numerator: Expr | list[Expr]
@@ -77,14 +77,14 @@ class Ratio(Model):
         return as_list(self.numerator), as_list(self.denominator)
 
 
-class Clear(Model):
+class Clear(ConfigModel):
     """Hysteresis: a firing level ends only once the value is past these (default: the threshold)."""
 
     warning: float | None = None
     critical: float | None = None
 
 
-class Rule(Model):
+class Rule(ConfigModel):
     name: str = Field(pattern=_RULE_NAME, description="Unique; becomes the `alertname` label.")
     expr: Expr | None = None
     ratio: Ratio | None = None
@@ -164,19 +164,19 @@ class Rule(Model):
                 "clear": {k: v for k, v in self.clear.model_dump().items() if v is not None}}
 
 
-class Flapping(Model):
+class Flapping(ConfigModel):
     transitions: int = Field(6, ge=2, description="More notifiable changes than this in `window` is flapping.")
     window: Duration = 1800.0
     settle: Duration = Field(600.0, description="Flapping ends after this long without a change.")
 
 
-class Dependency(Model):
+class Dependency(ConfigModel):
     target: str = Field(description="When this target is down (lookout_target_up == 0) ...")
     dependents: list[str] = Field(default_factory=list,
                                   description="... alerts on these targets are suppressed too (its own always are).")
 
 
-class MaintenanceWindow(Model):
+class MaintenanceWindow(ConfigModel):
     name: str
     match: list[Matcher] = Field(default_factory=list, description="Alerts it mutes (empty: all).")
     weekdays: list[str] = Field(default_factory=list, description="mon..sun; empty means every day.")
@@ -198,7 +198,7 @@ class MaintenanceWindow(Model):
         return self
 
 
-class AlertingConfig(Model):
+class AlertingConfig(ConfigModel):
     evaluation_interval: Duration = Field(15.0, description="How often every rule is evaluated.")
     rules: list[Rule] = Field(default_factory=list, description=(
         "Alert rules. Removing (or renaming) a rule resolves its open alerts on the next full evaluation: "

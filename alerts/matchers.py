@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 _TEXT = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
 
 
-class Matcher(Model):
+class Matcher(ConfigModel):
     name: str
     op: Literal["=", "!=", "=~", "!~"] = "="
     value: str

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collectors.base import Batch, Sample
-from core.config import parse_config
-from core.runtime import build_runtime
+from core.samples import Batch, Sample
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from tests.alerts.notify.servers import WebhookServer
 
 METRIC = "shop_payment_failure_ratio"

@@ -36,7 +36,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from core.config import parse_config
+from composition.config import parse_config
 from store import Store
 from tests.cluster.harness import Cluster, serve_http
 

@@ -47,10 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from plotly.io.json import to_json_plotly
 
 from app import create_app
-from collectors.base import Batch, Sample
-from core.config import Retention, parse_config
+from core.samples import Batch, Sample
+from composition.config import parse_config
+from store.config import Retention
 from core.memory import freeze_startup_heap
-from core.runtime import build_runtime
+from composition.runtime import build_runtime
 from dashboards import bucket_cache
 from store import Store
 
@@ -161,7 +162,7 @@ def fill(runtime, now: float, days: int) -> tuple[int, float, int]:
     }), interval=15)
     store.rollup(now)
     store.apply_retention(now)
-    runtime.extras["alert_engine"].evaluate(now)
+    runtime.alert_engine.evaluate(now)
     return rows, time.perf_counter() - t0, i
 
 

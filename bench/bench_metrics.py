@@ -39,7 +39,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Unkno
 from prometheus_client.openmetrics.exposition import generate_latest as pc_generate_om  # noqa: E402
 
 import exporter.views  # noqa: E402
-from collectors.base import Sample  # noqa: E402
+from core.samples import Sample
 from exporter.snapshot import GZIP_LEVEL, Snapshot  # noqa: E402
 
 TARGETS = 20

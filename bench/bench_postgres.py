@@ -43,7 +43,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collectors.postgres import NAMES, PostgresCollector, PostgresTarget  # noqa: E402
-from core.pipeline import Pipeline  # noqa: E402
+from composition.pipeline import Pipeline  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 TAG = f"{os.getpid()}"

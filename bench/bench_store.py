@@ -30,7 +30,7 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from collectors.base import Batch, Sample  # noqa: E402
+from core.samples import Batch, Sample
 from store import Store  # noqa: E402
 from store.schema import samples  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Samples, batches and the Collector base class.
+"""The Collector base class (samples and batches are in core.samples).
 
 A collector turns one target into one :class:`Batch`. It knows nothing of the
 store, alerts or dashboards. Kind-specific code implements only ``collect()``;
@@ -19,64 +19,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from collectors import workers
-
-Kind = Literal["gauge", "counter"]
-
-
-@dataclass(slots=True)
-class Sample:
-    """One value of one series at collection time.
-
-    ``name`` is the full exposition name: counters of Lookout's own and of
-    redis_exporter end in ``_total``; postgres_exporter-compatible counters keep
-    that exporter's names (``pg_stat_database_blks_hit``) so dashboards built
-    for it work. ``kind`` tells the store and the exporter how to treat it.
-
-    Treat a sample as a value: never assign to its fields or change its
-    labels in place, because carried samples and the exporter's snapshot
-    share them between batches; make a new one (``dataclasses.replace``).
-    It is not ``frozen``: a frozen dataclass sets each field through
-    ``object.__setattr__`` and costs 2.5 us to build against 0.8 us, and a
-    PostgreSQL poll builds ~100 fresh samples and the pipeline relabels
-    ~1,000 (BENCHMARKS.md). A named tuple builds in 1.0 us but reads its
-    fields at half the speed.
-    """
-
-    name: str
-    value: float
-    labels: Mapping[str, str] = field(default_factory=dict)
-    kind: Kind = "gauge"
-    help: str = ""
-
-
-@dataclass(slots=True)
-class Batch:
-    """What one collection of one target produced.
-
-    ``documents`` holds structured data that is not a metric (a blocking pid
-    chain, the index audit, top statements with their text): kept as the
-    latest document per key for the dashboard, never as metric labels.
-
-    ``carried`` holds the last samples of families that were not due this
-    cycle (a 5-minute family on a 15-second target): /metrics keeps showing
-    them, but the store does not write the same value again.
-    """
-
-    target: str
-    kind: str
-    started_at: float
-    duration: float = 0.0
-    up: bool = True
-    error: str | None = None
-    samples: list[Sample] = field(default_factory=list)
-    documents: dict[str, Any] = field(default_factory=dict)
-    carried: list[Sample] = field(default_factory=list)
-
+from core.samples import Batch, Kind, Sample
 
 class CollectorError(Exception):
     """A clear, user-facing reason why a collection failed.
@@ -98,7 +45,7 @@ class CollectorTimeout(CollectorError):
 class Collector:
     """Base class: subclasses set ``kind`` and implement ``collect()``.
 
-    ``target`` is the validated target config model (``core.config.Target``);
+    ``target`` is the validated target config model (``composition.config.Target``);
     ``clock`` is injectable for tests. A collector instance lives as long as
     its target, so it may keep a connection and the previous poll's counters
     (to compute ratios from deltas) on ``self``.

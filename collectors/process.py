@@ -12,7 +12,8 @@ from pydantic import Field
 
 import psutil
 
-from collectors.base import Collector, Sample
+from collectors.base import Collector
+from core.samples import Sample
 from core.targets import TargetBase
 
 

@@ -1,25 +1,20 @@
 """The settings every target has, whatever its kind.
 
 Each collector module subclasses :class:`TargetBase` with ``kind:
-Literal["..."]`` and its own connection settings; ``core.config`` builds
+Literal["..."]`` and its own connection settings; the composition's root config builds
 the discriminated union of all of them from the collector registry.
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from core.configmodel import ConfigModel
 from core.durations import Duration
 
 _NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 
 
-class Model(BaseModel):
-    """Base for every config model: unknown keys are mistakes, not extras."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TargetBase(Model):
+class TargetBase(ConfigModel):
     name: str = Field(pattern=_NAME, description="Unique name; becomes the `target` label.")
     kind: str = Field(description="Collector kind, e.g. `postgres`, `redis`, `http`.")
     interval: Duration = Field(15.0, description="How often to collect, e.g. `15s`.")

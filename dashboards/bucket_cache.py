@@ -169,10 +169,8 @@ class BucketCache:
 
 
 def for_runtime(runtime: Any) -> BucketCache:
-    """The process's cache: one per runtime (one runtime per process), made on first use."""
-    cache = runtime.extras.get("bucket_cache")
-    if cache is None:
-        cache = runtime.extras.setdefault("bucket_cache", BucketCache())  # atomic: two threads get one cache
+    """The process's cache: one per runtime (one runtime per process)."""
+    cache: BucketCache = runtime.bucket_cache
     return cache
 
 

@@ -29,10 +29,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 
-class Selector(Model):
+class Selector(ConfigModel):
     metric: str = Field(description="Metric name, e.g. `redis_keyspace_hits_total`.")
     match: dict[str, str] = Field(default_factory=dict,
                                   description="Label regexes (full match), e.g. `{code: '5..'}`.")
@@ -48,7 +48,7 @@ class Selector(Model):
         return v
 
 
-class Objective(Model):
+class Objective(ConfigModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable id; panels find their thresholds by it.")
     title: str
     measure: Literal["ratio", "quantile", "mean", "gauge_ratio"]
@@ -110,7 +110,7 @@ DEFAULT_SCORECARD: list[dict] = [
 ]
 
 
-class Business(Model):
+class Business(ConfigModel):
     """Metric names of the shop's business SQL (``kind: sql`` targets name them)."""
 
     revenue: str = Field("shop_revenue_total", description="Counter of revenue (currency units).")
@@ -121,7 +121,7 @@ class Business(Model):
     currency: str = Field("€", description="Shown next to revenue figures.")
 
 
-class DashboardsConfig(Model):
+class DashboardsConfig(ConfigModel):
     scorecard: list[Objective] = Field(default_factory=lambda: [Objective.model_validate(o)
                                                                 for o in DEFAULT_SCORECARD])
     business: Business = Field(default_factory=Business)

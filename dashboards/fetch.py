@@ -234,7 +234,7 @@ class Fetch:
         return [t for t in every if t.rule in rules]
 
     def outbox(self) -> list[dict[str, Any]]:
-        notifier = self.runtime.extras.get("notifier")
+        notifier = self.runtime.notifier
         if notifier is None:
             return []
         return self._once(("outbox",), lambda: notifier.outbox_rows(limit=50))

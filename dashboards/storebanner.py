@@ -13,7 +13,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output
 
-from core.pipeline import store_unavailable
+from store.availability import store_unavailable
 
 
 def store_problem(runtime: Any) -> str | None:

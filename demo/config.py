@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 
-class DemoConfig(Model):
+class DemoConfig(ConfigModel):
     enabled: bool = Field(False, description="Start the embedded PostgreSQL, Redis, demo shop and its load (role all only).")
     data_dir: str = Field("data/demo", description="Where the embedded servers keep their data (relative to the config).")
     postgres_port: int = Field(55432, ge=1, le=65535, description="TCP port of the embedded PostgreSQL (127.0.0.1).")

@@ -21,9 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from collectors.base import Sample
-
-# Colons match Prometheus' metric-name regex but are reserved for recording
+from core.samples import Sample
 # rules: exporters must not use them and `promtool check metrics` flags them,
 # so we treat them as invalid here.
 _METRIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")

@@ -21,7 +21,7 @@ import gzip
 import threading
 from collections.abc import Sequence
 
-from collectors.base import Sample
+from core.samples import Sample
 from exporter.exposition import (DROP_REASONS, DROPPED_METRIC, Family, Rendered, escape_help,
                                  format_value, render)
 

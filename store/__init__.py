@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from collectors.base import Batch, Sample
+from store.config import Retention
+from core.samples import Batch, Sample
 from store import query as q
 from store import rollup as r
 from store import schema, write
@@ -30,8 +31,6 @@ from store.series import SeriesCache, metric_names, select_series
 from store.types import (Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus,
                          Worker, to_ms)
 
-if TYPE_CHECKING:
-    from core.config import Retention
 
 __all__ = ["Bucket", "Document", "SeriesInfo", "SeriesPoints", "SeriesRange", "Store",
            "TargetStatus", "Worker"]
@@ -42,9 +41,6 @@ class Store:
                  clock: Callable[[], float] = time.time) -> None:
         self.url = url
         if retention is None:
-            # Imported here: core.config loads the collector registry, which
-            # the store (a lower layer) should not need just to be imported.
-            from core.config import Retention
             retention = Retention()
         self.retention = retention
         self.clock = clock

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from store.aggregate import (FOREVER, H1, M1, RAW, Grid, Segment, Source, bucket_select,
                              increments_select, make_grid, plan)
+from store.config import Retention
 from store.rollup import horizons, watermarks
 from store.schema import documents as documents_t
 from store.schema import samples, series, target_status as target_status_t, workers as workers_t
@@ -19,8 +20,6 @@ from store.series import select_series
 from store.types import (Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus,
                          Worker, to_ms, to_s)
 
-if TYPE_CHECKING:  # only a type: importing config pulls in every collector module
-    from core.config import Retention
 
 _CHUNK = 500  # series per statement: bounded IN lists on both dialects
 

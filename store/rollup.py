@@ -16,12 +16,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from store import partitions
+from store.config import Retention
 from store.aggregate import H1, HOUR_MS, M1, MINUTE_MS, RAW, Grid, Source, bucket_select
 from store.engine import Writer, insert_for
 from store.schema import meta, series
 
-if TYPE_CHECKING:  # only a type: importing config pulls in every collector module
-    from core.config import Retention
 
 log = logging.getLogger("lookout.store")
 GRACE_MS = 120_000

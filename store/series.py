@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
 
-from collectors.base import Sample
+from core.samples import Sample
 from store.engine import insert_for
 from store.schema import series
 from store.types import SeriesInfo, canonical_labels

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.engine import Connection
 
-from collectors.base import Batch, Sample
+from core.samples import Batch, Sample
 from store.engine import insert_for
 from store.schema import documents, samples, target_status, workers
 from store.series import SeriesCache, SeriesKey, series_keys

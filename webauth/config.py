@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from core.durations import Duration
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 Scope = Literal["read", "write"]
 _HASH_PREFIX = "sha256:"
@@ -56,7 +56,7 @@ def _check_password_hash(v: str | None) -> str | None:
     return v
 
 
-class User(Model):
+class User(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Login name.")
     password_hash: str = Field(description="werkzeug hash from `python app.py hash-password` (or `${ENV}`).")
 
@@ -66,7 +66,7 @@ class User(Model):
         return _check_password_hash(v)  # type: ignore[return-value]
 
 
-class ApiToken(Model):
+class ApiToken(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Who uses it (shown in logs).")
     token_hash: str | None = Field(None, description="sha256:<hex> from `python app.py hash-token`.")
     token: str | None = Field(None, description='The token itself, only as "${ENV}".')
@@ -89,7 +89,7 @@ class ApiToken(Model):
         return self.token_hash or token_hash(self.token or "")
 
 
-class MetricsAuth(Model):
+class MetricsAuth(ConfigModel):
     bearer_token: str | None = Field(None, description='Bearer token as "${ENV}".')
     bearer_token_hash: str | None = Field(None, description="sha256:<hex> of the bearer token.")
     username: str | None = Field(None, description="Basic auth user name.")
@@ -120,7 +120,7 @@ class MetricsAuth(Model):
         return self.bearer_token_hash
 
 
-class AuthConfig(Model):
+class AuthConfig(ConfigModel):
     session_secret: str = Field(description='Signs session cookies; as "${LOOKOUT_SESSION_SECRET}", 32+ chars.')
     session_lifetime: Duration = Field(12 * 3600.0, description="A login lasts this long (absolute).")
     cookie_secure: bool | Literal["auto"] = Field(

@@ -6,8 +6,8 @@
     notifier.dispatch()  # deliver due outbox rows once
 
 Imports are lazy: ``alerts.config`` imports ``alerts.notify.config`` while
-``core.config`` is still loading, and the store (which the notifier needs)
-imports ``core.config`` in turn.
+``composition.config`` is still loading, and the store (which the notifier needs)
+imports ``composition.config`` in turn.
 """
 from __future__ import annotations
 

@@ -33,29 +33,29 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from core.durations import Duration
-from core.targets import Model
+from core.configmodel import ConfigModel
 
 ALL_LABELS = "..."  # group_by: ["..."] means every label, i.e. one group per alert
 
 
-class SlackChannel(Model):
+class SlackChannel(ConfigModel):
     webhook_url: str = Field(description="Incoming webhook URL, as `${ENV}`.")
     timeout: Duration = Field(10.0, description="HTTP timeout of one attempt.")
     min_interval: Duration = Field(1.0, description="Slack accepts one message per second per webhook.")
 
 
-class EmailChannel(Model):
+class EmailChannel(ConfigModel):
     to: list[str] = Field(min_length=1, description="Recipients; one SMTP transaction for all of them.")
 
 
-class AlertmanagerChannel(Model):
+class AlertmanagerChannel(ConfigModel):
     url: str = Field(description="Base URL of Alertmanager, e.g. http://alertmanager:9093.")
     timeout: Duration = Field(10.0)
     resend_interval: Duration = Field(
         60.0, description="Firing alerts are re-sent this often (Alertmanager resolves alerts it stops hearing about).")
 
 
-class SinkChannel(Model):
+class SinkChannel(ConfigModel):
     """A local sink (the demo's): stores what Slack and email would have received, shown at /demo/notifications."""
 
     keep: int = Field(500, ge=1, le=100_000, description="Messages kept per sink receiver; older ones are deleted.")
@@ -63,7 +63,7 @@ class SinkChannel(Model):
                                 description="Recipients shown in the rendered email (nothing is sent).")
 
 
-class Receiver(Model):
+class Receiver(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
     slack: SlackChannel | None = None
     email: EmailChannel | None = None
@@ -83,7 +83,7 @@ class Receiver(Model):
                 else "sink")
 
 
-class SmtpConfig(Model):
+class SmtpConfig(ConfigModel):
     host: str
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = Field(
@@ -95,10 +95,10 @@ class SmtpConfig(Model):
     timeout: Duration = 10.0
     message_id_domain: str = Field("lookout.local", description="Right-hand side of Message-IDs.")
 
-    model_config = Model.model_config | {"populate_by_name": True}
+    model_config = ConfigModel.model_config | {"populate_by_name": True}
 
 
-class RetryPolicy(Model):
+class RetryPolicy(ConfigModel):
     max_attempts: int = Field(12, ge=1, description="Dead-letter after this many failed attempts.")
     initial_backoff: Duration = 2.0
     max_backoff: Duration = 600.0
@@ -109,7 +109,7 @@ class RetryPolicy(Model):
         return min(self.max_backoff, self.initial_backoff * self.multiplier ** max(0, attempts - 1))
 
 
-class Timing(Model):
+class Timing(ConfigModel):
     """Grouping and repetition, settable at the top and per route (a route's value wins)."""
 
     group_by: list[str] | None = None
@@ -125,7 +125,7 @@ class Route(Timing):
     receivers: list[str] = Field(min_length=1)
     continue_: bool = Field(False, alias="continue", description="Keep matching later routes.")
 
-    model_config = Model.model_config | {"populate_by_name": True}
+    model_config = ConfigModel.model_config | {"populate_by_name": True}
 
     @field_validator("match_re")
     @classmethod
@@ -142,7 +142,7 @@ class Route(Timing):
                 and all(re.fullmatch(p, labels.get(k, "")) for k, p in self.match_re.items()))
 
 
-class NotificationsConfig(Model):
+class NotificationsConfig(ConfigModel):
     receivers: list[Receiver] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
     default_receivers: list[str] | None = Field(

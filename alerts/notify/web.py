@@ -30,7 +30,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         if ack is not None:
             return ack
         runtime = app.extensions.get("lookout")
-        engine = getattr(runtime, "extras", {}).get("alert_engine") if runtime is not None else None
+        engine = getattr(runtime, "alert_engine", None)
         if engine is None:
             abort(503, "alerting is not running in this process")
         return engine.ack

@@ -21,7 +21,8 @@ from typing import Any
 
 import requests
 
-from collectors.base import Collector, Sample
+from collectors.base import Collector
+from core.samples import Sample
 from collectors.http.config import HttpTarget, Probe
 from collectors.http.health_json import health_samples
 from collectors.http.probe import Fail, ProbeResult, run_probe

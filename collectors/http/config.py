@@ -26,18 +26,19 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from core.durations import Duration
-from core.targets import Model, TargetBase
+from core.configmodel import ConfigModel
+from core.targets import TargetBase
 
 _PROBE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 _STATUS = re.compile(r"^[1-5](xx|\d\d)$")
 
 
-class JsonExpect(Model):
+class JsonExpect(ConfigModel):
     path: str = Field(description="JSON path, e.g. `$.status` or `$.items[0].id`.")
     equals: Any = Field(None, description="Expected value; omitted: the path must exist.")
 
 
-class HealthMap(Model):
+class HealthMap(ConfigModel):
     dependencies: str = Field("$.checks", description="Path to an object (name -> entry) or a list of entries.")
     name: str = Field("name", description="Path of the dependency name inside an entry (for lists).")
     status: str = Field("status", description="Path of the status inside an entry.")
@@ -48,7 +49,7 @@ class HealthMap(Model):
     overall: str | None = Field(None, description="Path of the document's overall status, e.g. `$.status`.")
 
 
-class PromScrape(Model):
+class PromScrape(ConfigModel):
     allow: list[str] = Field(default_factory=list, description="Keep only families with one of these name prefixes.")
     deny: list[str] = Field(default_factory=list, description="Drop families with one of these name prefixes.")
     allow_regex: list[str] = Field(default_factory=list, description="Keep families whose name fully matches one.")
@@ -82,7 +83,7 @@ class PromScrape(Model):
         return v
 
 
-class Probe(Model):
+class Probe(ConfigModel):
     name: str = Field(pattern=_PROBE_NAME, description="Becomes the `probe` label.")
     url: str = Field(description="Absolute URL, or a path relative to the target's `base_url`.")
     method: str = Field("GET", pattern=r"^[A-Z]+$")

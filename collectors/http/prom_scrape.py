@@ -27,7 +27,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.http.config import PromScrape
 from collectors.http.probe import Fail
 from collectors.http.quantiles import bucket_quantile, deltas

@@ -22,18 +22,20 @@ import psycopg
 import requests
 from pydantic import Field, model_validator
 
-from collectors.base import Collector, CollectorError, Sample
+from collectors.base import Collector, CollectorError
+from core.samples import Sample
 from collectors.pool import app, pgbouncer
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.rows import num
-from core.targets import Model, TargetBase
+from core.configmodel import ConfigModel
+from core.targets import TargetBase
 
 
-class PgBouncerSource(Model):
+class PgBouncerSource(ConfigModel):
     dsn: str = Field(description="DSN of PgBouncer's admin console (database `pgbouncer`).")
 
 
-class AppPool(Model):
+class AppPool(ConfigModel):
     name: str = Field(description="Pool name; the `pool` label.")
     url: str | None = Field(None, description="HTTP JSON endpoint reporting the pool.")
     metrics_url: str | None = Field(None, description="The application's Prometheus /metrics.")
@@ -53,7 +55,7 @@ class AppPool(Model):
         return self
 
 
-class ServerSource(Model):
+class ServerSource(ConfigModel):
     dsn: str = Field(description="DSN of the PostgreSQL server behind the pools.")
 
 

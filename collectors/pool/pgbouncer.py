@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.postgres.rows import Column, mapped, num
 
 POOLS: list[Column] = [

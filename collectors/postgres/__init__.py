@@ -18,7 +18,8 @@ from typing import Literal
 import psycopg
 from pydantic import Field, field_validator
 
-from collectors.base import Batch, Collector, CollectorError, Sample
+from collectors.base import Collector, CollectorError
+from core.samples import Batch, Sample
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.families import FAMILIES, NAMES, Family, probe_allows
 from collectors.postgres.rows import Ctx, Result

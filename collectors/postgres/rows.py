@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from collectors.base import Kind, Sample
-
-# (column, metric, kind, scale, help): one row of a declarative mapping table.
+from core.samples import Kind, Sample
 Column = tuple[str, str, Kind, float, str]
 
 

@@ -8,7 +8,7 @@ postgres_exporter where it has the metric.
 """
 from __future__ import annotations
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.postgres.rows import Column, Ctx, Result, jsonable, mapped, num, ratio
 from collectors.postgres.sql import SETTINGS
 

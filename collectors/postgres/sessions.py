@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.postgres.rows import Ctx, Result, jsonable, num
 
 STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)",

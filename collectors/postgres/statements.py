@@ -7,7 +7,7 @@ shape, so recorded rows of every version feed the same function.
 """
 from __future__ import annotations
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.postgres.rows import Ctx, Result, num
 
 _ALIASES = {

@@ -4,7 +4,7 @@ Labels carry ``datname`` like postgres_exporter's per-database collectors.
 """
 from __future__ import annotations
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.postgres.rows import Column, Ctx, Result, jsonable, mapped, num, ratio
 
 _T = "pg_stat_user_tables_"

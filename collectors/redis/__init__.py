@@ -25,7 +25,8 @@ from pydantic import Field, model_validator
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from collectors.base import Collector, CollectorError, Sample
+from collectors.base import Collector, CollectorError
+from core.samples import Sample
 from collectors.redis import latency
 from collectors.redis.derived import Poll, derive
 from collectors.redis.parse import number, parse_info

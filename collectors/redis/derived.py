@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.base import Sample
+from core.samples import Sample
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from collectors.base import Sample
+from core.samples import Sample
 
 QUANTILES = (0.5, 0.95, 0.99)
 Histogram = dict[float, float]  # upper bound in microseconds -> cumulative calls

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.redis.parse import kv_pairs, number
 
 _SLAVE = re.compile(r"^slave\d+$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from collectors.base import Kind, Sample
+from core.samples import Kind, Sample
 from collectors.redis import sections
 from collectors.redis.parse import number
 

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from collectors.base import Collector, CollectorError, Sample
+from collectors.base import Collector, CollectorError
+from core.samples import Sample
 from collectors.sql.config import LABEL_NAME, SqlQuery, SqlTarget
 
 _RESERVED_LABELS = {"target", "query", "kind"}

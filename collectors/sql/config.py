@@ -8,13 +8,14 @@ from pydantic import Field, field_validator, model_validator
 
 from collectors.sql.statement import check_read_only
 from core.durations import Duration
-from core.targets import Model, TargetBase
+from core.configmodel import ConfigModel
+from core.targets import TargetBase
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
-class SqlQuery(Model):
+class SqlQuery(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", description="Unique in the target; the `query` label.")
     sql: str = Field(description="ONE read-only SELECT/WITH/VALUES/TABLE statement.")
     metric: str = Field(description="Prometheus name of the result, e.g. `shop_revenue_total`.")

@@ -49,7 +49,7 @@ def layout(runtime: Any) -> Any:
 
 
 def _engine(runtime: Any) -> Any:
-    eng = runtime.extras.get("alert_engine")
+    eng = runtime.alert_engine
     if eng is None:
         from alerts.engine import AlertEngine
         eng = AlertEngine(runtime.config, runtime.store, clock=runtime.clock)

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboards import figures
 from dashboards.fetch import Fetch
-from core.pipeline import store_unavailable
+from store.availability import store_unavailable
 from dashboards.timerange import parse_search
 
 HIDDEN = {"display": "none"}

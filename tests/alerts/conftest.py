@@ -11,7 +11,7 @@ from sqlalchemy import select
 from alerts.config import AlertingConfig
 from alerts.engine import AlertEngine
 from alerts.schema import alert_events, alert_state, alert_transitions
-from collectors.base import Sample
+from core.samples import Sample
 from store import Store
 
 T0 = 1_700_000_000.0

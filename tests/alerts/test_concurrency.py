@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from alerts.engine import AlertEngine
-from collectors.base import Sample
+from core.samples import Sample
 from store import Store
 from tests.alerts.conftest import T0, alerting, kinds, rule
 

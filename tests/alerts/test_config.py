@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from alerts.config import AlertingConfig
-from core.config import parse_config
+from composition.config import parse_config
 from core.errors import ConfigError
 
 DEFAULTS = Path(__file__).resolve().parents[2] / "alerts" / "default_rules.yaml"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from collectors.base import Sample
+from core.samples import Sample
 from tests.alerts.conftest import (
     alerting,
     events,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, insert, select
 
-from alerts import wiring
+from composition import alerting as wiring
 from alerts.notify import Notifier, sink
 from alerts.notify.schema import delivery_attempts, notify_alerts, notify_groups, outbox, sink_messages
 from alerts.notify.transport import Notification, Transport, TransportError
@@ -257,7 +257,7 @@ class Scheduler:
 
 def runtime(store: Any, clock: Any, **alerting_extra: Any) -> SimpleNamespace:
     config = SimpleNamespace(alerting=alerting(rule(), **alerting_extra), targets=[], server=None)
-    return SimpleNamespace(config=config, store=store, clock=clock, extras={}, scheduler=Scheduler(),
+    return SimpleNamespace(config=config, store=store, clock=clock, alert_engine=None, notifier=None, cluster=None, scheduler=Scheduler(),
                            pipeline=SimpleNamespace(add_listener=lambda fn: None))
 
 

@@ -5,9 +5,9 @@ import time
 import pytest
 
 from app import create_app
-from collectors.base import Batch, Sample
-from core.config import parse_config
-from core.runtime import build_runtime
+from core.samples import Batch, Sample
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from store import Store
 
 CONFIG = """\

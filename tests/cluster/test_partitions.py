@@ -4,8 +4,8 @@ import time
 
 from sqlalchemy import text
 
-from collectors.base import Sample
-from core.config import Retention
+from core.samples import Sample
+from store.config import Retention
 from store import Store, partitions
 from store.schema import migrate
 

@@ -4,7 +4,8 @@ import threading
 import time
 from collections.abc import Iterable
 
-from collectors.base import Collector, CollectorError, Sample
+from collectors.base import Collector, CollectorError
+from core.samples import Sample
 from collectors.process import ProcessCollector, ProcessTarget
 from core.targets import TargetBase
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from core.config import load_config, parse_config
+from composition.config import load_config, parse_config
 from core.durations import format_duration, parse_duration
 from core.errors import ConfigError
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from collectors.base import Batch, Sample
-from core.pipeline import Pipeline
+from core.samples import Batch, Sample
+from composition.pipeline import Pipeline
 from exporter.snapshot import Snapshot
 from store import Store
 

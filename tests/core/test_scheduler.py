@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 
 from collectors.process import ProcessCollector, ProcessTarget
-from core.pipeline import Pipeline
-from core.scheduler import Scheduler
+from composition.pipeline import Pipeline
+from composition.scheduler import Scheduler
 from exporter.snapshot import Snapshot
 from store import Store
 from tests.collectors.test_framework import Hanging, Healthy, Raising, target

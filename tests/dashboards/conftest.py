@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import threading
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from core.config import parse_config
-from core.runtime import build_runtime
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from store import Store
 from tests.dashboards.seed import CONFIG, seed
 
@@ -48,9 +49,7 @@ def lookout(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lookout-test-server", daemon=True)
     thread.start()
-    runtime.extras["test_url"] = f"http://127.0.0.1:{server.server_port}"
-    runtime.extras["seeded_at"] = now
-    yield runtime
+    yield SimpleNamespace(runtime=runtime, url=f"http://127.0.0.1:{server.server_port}", seeded_at=now)
     server.shutdown()
     thread.join(5)
     runtime.store.close()

@@ -1,7 +1,7 @@
 """Known values for the dashboard tests, written through the store's and the pipeline's public methods."""
 from __future__ import annotations
 
-from collectors.base import Batch, Sample
+from core.samples import Batch, Sample
 
 STEP = 15.0
 CONFIG = """\
@@ -81,6 +81,6 @@ def seed(runtime, now: float, hours: float = 2.0) -> None:
     runtime.pipeline.handle(Batch(target="shop-db", kind="postgres", started_at=now, up=False,
                                   error=DB_ERROR), interval=STEP)
     # Evaluate half an hour ago and now: the hit-rate rule fires, with a transition in view.
-    engine = runtime.extras["alert_engine"]
+    engine = runtime.alert_engine
     engine.evaluate(now - 1800)
     engine.evaluate(now)

@@ -11,9 +11,10 @@ import threading
 
 import pytest
 
-from collectors.base import Sample
-from core.config import Retention, parse_config
-from core.runtime import build_runtime
+from core.samples import Sample
+from composition.config import parse_config
+from store.config import Retention
+from composition.runtime import build_runtime
 from dashboards import bucket_cache
 from dashboards.bucket_cache import BucketCache, agree_until
 from dashboards.fetch import Fetch

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import event
 
-from core.config import parse_config
-from core.runtime import build_runtime
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from dashboards import scorecard, series
 from dashboards.fetch import MAX_POINTS, Fetch
 from dashboards.pages.overview import alert_list
@@ -22,14 +22,14 @@ def runtime(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("data")
     cfg = parse_config(CONFIG, env={}, base_dir=tmp)
     rt = build_runtime(cfg, role="web", store=Store(f"sqlite:///{tmp / 'l.db'}"))
-    rt.extras["now"] = time.time()
-    seed(rt, rt.extras["now"])
+    rt.seeded_at = time.time()
+    seed(rt, rt.seeded_at)
     yield rt
     rt.store.close()
 
 
 def fetch_for(rt, rng: str = "1h", **kw) -> Fetch:
-    return Fetch(rt, parse_search(f"?range={rng}", rt.extras["now"]), **kw)
+    return Fetch(rt, parse_search(f"?range={rng}", rt.seeded_at), **kw)
 
 
 @pytest.mark.parametrize("rng", ["15m", "1h", "6h", "24h"])
@@ -75,7 +75,7 @@ def test_one_fetch_reads_each_range_once_for_all_the_figures_that_need_it(runtim
 def test_the_down_target_shows_as_a_down_span_at_the_end(runtime):
     spans = fetch_for(runtime).down_spans(["shop-db", "shop-cache"])
     assert [t for _a, _b, t in spans] == ["shop-db"]
-    assert spans[0][1] >= runtime.extras["now"]
+    assert spans[0][1] >= runtime.seeded_at
 
 
 def test_a_missing_source_is_explained_in_words(runtime):

@@ -13,7 +13,7 @@ PAGES = ["/", "/revenue", "/cache", "/latency", "/postgres", "/alerts"]
 
 
 def open_page(br, lookout, path: str, query: str = "?range=1h&refresh=off") -> None:
-    br.driver.get(lookout.extras["test_url"] + path + query)
+    br.driver.get(lookout.url + path + query)
     wait_rendered(br)
 
 
@@ -115,7 +115,7 @@ def test_a_silence_created_in_the_page_appears_in_the_api(browser, lookout):
     browser.find_element("#sil-create").click()
     browser.wait_for_contains_text("#sil-status", "created")
     browser.wait_for_contains_text("#al-silences", "redis resize in progress")
-    with urlopen(lookout.extras["test_url"] + "/api/silences") as res:
+    with urlopen(lookout.url + "/api/silences") as res:
         silences = json.load(res)["silences"]
     [s] = [s for s in silences if s["comment"] == "redis resize in progress"]
     assert s["author"] == "oncall" and s["status"] == "active"

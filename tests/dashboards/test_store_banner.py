@@ -7,8 +7,8 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from app import create_app
-from core.config import parse_config
-from core.runtime import build_runtime
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from dashboards.storebanner import store_problem
 from demo.embedded import EmbeddedPostgres
 from store import Store

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.base import Sample
+from core.samples import Sample
 from exporter.snapshot import Snapshot
 
 

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from collectors.base import Sample
+from core.samples import Sample
 from exporter.snapshot import Snapshot
 
 from .conftest import target_samples

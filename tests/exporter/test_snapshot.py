@@ -11,7 +11,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 import exporter.exposition as snapshot_module
-from collectors.base import Sample
+from core.samples import Sample
 from exporter.snapshot import DROPPED_METRIC, Snapshot, format_value
 
 from .conftest import target_samples

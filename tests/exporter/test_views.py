@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 import exporter.views
-from collectors.base import Sample
+from core.samples import Sample
 from exporter.snapshot import Snapshot
 
 # What Prometheus 2.x sends by default (scrape_protocols).

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import parse_config
-from core.runtime import Runtime, build_runtime
+from composition.config import parse_config
+from composition.runtime import Runtime, build_runtime
 from demo.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.alerts.notify.servers import WebhookServer
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from collectors.base import Batch
+from core.samples import Batch
 from tests.reliability.conftest import wait_until
 
 TIMEOUT = 1.0

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from collectors.registry import collector_for
-from core.config import parse_config
+from composition.config import parse_config
 
 SERIES = 1_000_000
 

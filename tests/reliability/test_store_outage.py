@@ -6,8 +6,8 @@ import threading
 import time
 
 from api.health import health
-from collectors.base import Batch, Sample
-from core.buffer import WriteBuffer
+from core.samples import Batch, Sample
+from composition.buffer import WriteBuffer
 from tests.reliability.conftest import TARGET_DOWN, wait_until
 
 OUTAGE_SECONDS = 20.0
@@ -91,7 +91,7 @@ def test_the_buffer_drops_its_oldest_batches_past_the_count_bound_and_counts_the
 
 def test_the_buffer_drops_its_oldest_batches_past_the_byte_bound():
     one = WriteBuffer().append(_batch(0), None) or 0  # noqa: F841 - size of one batch below
-    from core.buffer import estimate_bytes
+    from composition.buffer import estimate_bytes
     size = estimate_bytes(_batch(0))
     buf = WriteBuffer(max_batches=1000, max_bytes=size * 2)
     for i in range(10):

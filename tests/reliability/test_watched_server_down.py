@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from collectors.base import Batch
+from core.samples import Batch
 from tests.reliability.conftest import TARGET_DOWN, slack_receiver, wait_until
 
 INTERVAL = 2.0

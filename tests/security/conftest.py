@@ -7,8 +7,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app import create_app
-from core.config import parse_config
-from core.runtime import build_runtime
+from composition.config import parse_config
+from composition.runtime import build_runtime
 from store import Store
 from webauth.config import token_hash
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.security import check_password_hash
 
-from core.config import parse_config
+from composition.config import parse_config
 from core.errors import ConfigError
 from tests.test_app_cli import ROOT, free_port
 from webauth.cli import bind_refusal

@@ -25,7 +25,7 @@ alerting:
 """
     app, runtime = make_app(tmp, config, role="web")
     # A few rows so id-based routes find something to act on.
-    engine = runtime.extras["alert_engine"]
+    engine = runtime.alert_engine
     engine.silence({"target": "self"}, None, runtime.clock() + 3600, "test", "seeded")
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers={"Authorization": f"Bearer {WRITE_TOKEN}"})
     yield schema

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.config import Retention
+from store.config import Retention
 from store import Store
 
 T0 = 1_699_999_200.0  # an hour boundary (2023-11-14 22:00 UTC): rollup buckets line up with it

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.base import Sample
+from core.samples import Sample
 from store import Store
 from tests.store.conftest import T0
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from collectors.base import Sample
-from core.config import Retention
+from core.samples import Sample
+from store.config import Retention
 from store import Store
 from store.engine import insert_for
 from store.schema import meta, samples, samples_1h, samples_1m

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from collectors.base import Sample
+from core.samples import Sample
 from store import Store, schema
 from store.engine import create_store_engine
 from tests.store.conftest import T0

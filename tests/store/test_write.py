@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from collectors.base import Batch, Sample
+from core.samples import Batch, Sample
 from store import Store
 from store.schema import samples, series
 from tests.store.conftest import T0

@@ -30,7 +30,7 @@ class Store:
     """The part of store.Store the notifier uses (engine + writer), on a real SQLite file.
 
     Kept apart from ``store.Store`` so these tests do not depend on every collector
-    module importing cleanly (store imports core.config, which imports the registry);
+    module importing cleanly (store imports composition.config, which imports the registry);
     the end-to-end tests use the real Store.
     """
 

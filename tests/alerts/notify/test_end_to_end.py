@@ -9,7 +9,7 @@ import pytest
 from alerts.config import AlertingConfig
 from alerts.engine import AlertEngine
 from alerts.notify import Notifier
-from collectors.base import Sample
+from core.samples import Sample
 from store import Store
 from tests.alerts.notify.conftest import PUBLIC_URL, SECRET_ENV
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.base import Batch
+from core.samples import Batch
 from collectors.http import HttpCollector, HttpTarget
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import parse_config
+from composition.config import parse_config
 from core.errors import ConfigError
 
 

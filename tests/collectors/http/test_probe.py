@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collectors.http.collector import HttpCollector
-from core.config import parse_config
+from composition.config import parse_config
 from tests.collectors.http.helpers import failure, run, target, value
 from tests.collectors.http.shop_app import HUGE_BYTES, ServedWaitress, create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from collectors.base import Sample
+from core.samples import Sample
 from collectors.http.collector import HttpCollector
 from collectors.http.config import PromScrape
 from collectors.http.prom_scrape import PromScraper

@@ -9,7 +9,7 @@ from collectors.redis.derived import Poll, derive
 from collectors.redis.latency import merged_delta, parse_histogram, percentiles
 from collectors.redis.parse import parse_info
 from collectors.redis.tables import info_samples
-from core.config import parse_config
+from composition.config import parse_config
 from core.errors import ConfigError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "redis"

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from collectors.sql import SqlCollector, SqlTarget
-from core.config import parse_config
+from composition.config import parse_config
 from core.errors import ConfigError
 from tests.conftest import libpq_dsn
 

@@ -9,16 +9,21 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-import alerts.wiring
-import demo.wiring
 from collectors.registry import collector_for
-from core.config import Config
-from core.pipeline import Pipeline
-from core.scheduler import Scheduler
+from composition.config import Config
+from composition.pipeline import Pipeline
+from composition.scheduler import Scheduler
+from dashboards.bucket_cache import BucketCache
 from exporter.snapshot import Snapshot
 from store import Store
+
+if TYPE_CHECKING:
+    from alerts.engine import AlertEngine
+    from alerts.notify.notifier import Notifier
+    from cluster.node import Node
+    from demo.runner import Demo
 
 log = logging.getLogger("lookout")
 
@@ -34,7 +39,13 @@ class Runtime:
     pipeline: Pipeline
     scheduler: Scheduler | None
     clock: Callable[[], float] = time.time
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Attached by composition.alerting / .demo / .clustering; None where the role has none.
+    alert_engine: AlertEngine | None = None
+    notifier: Notifier | None = None
+    demo: Demo | None = None
+    cluster: Node | None = None
+    # Completed dashboard buckets, shared by the page callbacks of this process.
+    bucket_cache: BucketCache = field(default_factory=BucketCache)
     # Run before the scheduler starts / after it stopped (e.g. the embedded demo servers).
     before_start: list[Callable[[], None]] = field(default_factory=list)
     after_stop: list[Callable[[], None]] = field(default_factory=list)
@@ -76,8 +87,10 @@ def build_runtime(config: Config, *, role: str = "all", store: Store | None = No
     runtime = Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
                       scheduler=scheduler, clock=clock)
     if role == "worker":
-        import cluster.node  # several workers on one PostgreSQL store; a no-op on SQLite
-        cluster.node.attach(runtime)
-    alerts.wiring.attach(runtime)
-    demo.wiring.attach(runtime)
+        # Several workers on one PostgreSQL store; a no-op on SQLite.
+        from composition import clustering
+        clustering.attach(runtime)
+    from composition import alerting, demo
+    alerting.attach(runtime)
+    demo.attach(runtime)
     return runtime

@@ -5,7 +5,7 @@ consumes batches (the alert engine) registers as a listener. A failure in one
 consumer is logged and counted, and never stops the others or the scheduler.
 
 When the store is unavailable (its connection fails, its disk is read-only or
-full) batches wait in a bounded :class:`~core.buffer.WriteBuffer` and are
+full) batches wait in a bounded :class:`~composition.buffer.WriteBuffer` and are
 written oldest first, before any newer batch, once it answers again. The
 change of state is logged once each way, not on every batch.
 """
@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-
-from collectors.base import Batch, Collector, Sample
-from core.buffer import WriteBuffer
+from collectors.base import Collector
+from core.samples import Batch, Sample
+from composition.buffer import WriteBuffer
 from core.masking import mask
+from store.availability import store_unavailable
 
 log = logging.getLogger("lookout.pipeline")
 
@@ -31,14 +31,6 @@ Listener = Callable[[Batch], None]
 SELF_TARGET = "_self"
 # One flush never holds a collection thread longer than this; the rest waits for the next batch.
 FLUSH_SECONDS = 5.0
-# Errors that say "the store is not there / not writable now", not "this batch is bad".
-UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
-
-
-def store_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, UNAVAILABLE) or bool(getattr(exc, "connection_invalidated", False))
-
-
 class Pipeline:
     def __init__(self, store: Any, snapshot: Any, *, secrets: frozenset[str] = frozenset(),
                  target_labels: dict[str, dict[str, str]] | None = None,

@@ -5,7 +5,7 @@ import sys
 
 import requests
 
-from core.config import Config
+from composition.config import Config
 from demo.shop.scenarios import SCENARIOS
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-import alerts.wiring
+import composition.alerting
 import api.routes
 import dashboards
-import demo.wiring
+import composition.demo
 import exporter.views
 import webauth
-from core.runtime import Runtime
+from composition.runtime import Runtime
 
 
 def make_flask_app(runtime: Runtime) -> Flask:
@@ -18,8 +18,8 @@ def make_flask_app(runtime: Runtime) -> Flask:
     app.extensions["lookout"] = runtime
     webauth.init_app(app, runtime)  # first: its guard sees every request before the routes
     api.routes.init_app(app, runtime)
-    alerts.wiring.init_web(app, runtime)
-    demo.wiring.init_web(app, runtime)
+    composition.alerting.init_web(app, runtime)
+    composition.demo.init_web(app, runtime)
     if runtime.collects:
         # /metrics is served by the process that collects (DESIGN.md): a web
         # replica has no snapshot of its own to serve.

@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors.base import Collector
-from core.pipeline import Pipeline
+from composition.pipeline import Pipeline
 
 log = logging.getLogger("lookout.scheduler")
 

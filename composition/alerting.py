@@ -12,50 +12,49 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
 
 from flask import Flask
 
+from alerts import api
 from alerts.engine import AlertEngine
+from alerts.notify import sink, sink_page, web
+from alerts.notify.notifier import Notifier
 from alerts.prune import PRUNE_SECONDS, prune
+from alerts.schema import writer_of
+from composition.clustering import leads
+from composition.runtime import Runtime
+from core.samples import Batch
+from store.availability import store_unavailable
 
 log = logging.getLogger("lookout.alerts")
 DISPATCH_SECONDS = 1.0
 
 
-def attach(runtime: Any) -> AlertEngine:
+def attach(runtime: Runtime) -> AlertEngine:
     engine = AlertEngine(runtime.config, runtime.store, clock=runtime.clock)
     engine.migrate()
-    runtime.extras["alert_engine"] = engine
-    notifier = None
-    try:
-        from alerts.notify import Notifier
-        notifier = Notifier(runtime.config, runtime.store, clock=runtime.clock)
-        runtime.extras["notifier"] = notifier
-        from alerts.notify import sink
-        from alerts.schema import writer_of
-        # Sink receivers (the demo's local stand-in for Slack and email) need the store's writer.
-        notifier.transports.update(sink.transports(notifier.cfg, writer_of(runtime.store).begin))
-    except ImportError as exc:  # pragma: no cover - only while alerts/notify is incomplete
-        log.warning("notifications are not available: %s", exc)
+    runtime.alert_engine = engine
+    notifier = Notifier(runtime.config, runtime.store, clock=runtime.clock)
+    runtime.notifier = notifier
+    # Sink receivers (the demo's local stand-in for Slack and email) need the store's writer.
+    notifier.transports.update(sink.transports(notifier.cfg, writer_of(runtime.store).begin))
     if runtime.scheduler is None:
         return engine
     interval = runtime.config.alerting.evaluation_interval
-    # Cluster workers: only the elected evaluator / dispatcher does these (cluster/node.py).
-    from cluster.node import leads
+    # Cluster workers: only the elected evaluator / dispatcher does these (composition/clustering.py).
     runtime.scheduler.add_periodic("alerts:evaluate",
                                    lambda: leads(runtime, "evaluator") and _safe(engine.evaluate), interval)
     routing = threading.Lock()  # route() and the pruning of closed notify_alerts/notify_groups rows
-    if notifier is not None:
-        runtime.scheduler.add_periodic("alerts:dispatch",
-                                       lambda: leads(runtime, "dispatcher") and _notify(notifier, routing),
-                                       DISPATCH_SECONDS)
+    runtime.scheduler.add_periodic("alerts:dispatch",
+                                   lambda: leads(runtime, "dispatcher") and _notify(notifier, routing),
+                                   DISPATCH_SECONDS)
     # With the dispatcher: that is where route() runs, so the routing lock covers a cluster too.
     runtime.scheduler.add_periodic("alerts:prune",
                                    lambda: leads(runtime, "dispatcher") and _prune(runtime, routing),
                                    PRUNE_SECONDS)
 
-    def after_batch(batch: Any) -> None:
+    def after_batch(batch: Batch) -> None:
         names = {s.name for s in batch.samples}
         if leads(runtime, "evaluator", fresh=False) and any(r.metrics() & names for r in engine.config.rules):
             # Non-blocking: when a cycle is running it reads the same samples.
@@ -65,26 +64,21 @@ def attach(runtime: Any) -> AlertEngine:
     return engine
 
 
-def init_web(app: Flask, runtime: Any) -> None:
-    from alerts import api
-    engine = runtime.extras.get("alert_engine")
-    if engine is None:
+def init_web(app: Flask, runtime: Runtime) -> None:
+    engine, notifier = runtime.alert_engine, runtime.notifier
+    if engine is None or notifier is None:
         return
     api.init_app(app, engine)
-    from alerts.notify import sink_page
     ncfg = runtime.config.alerting.notifications
     sink_page.init_app(app, runtime.store.engine, [r.name for r in ncfg.receivers if r.sink is not None])
-    notifier = runtime.extras.get("notifier")
-    if notifier is not None:
-        from alerts.notify import web
-        web.init_app(app, notifier, ack=engine.ack)
+    web.init_app(app, notifier, ack=engine.ack)
 
 
 _store_down: set[str] = set()  # jobs that already said the store is unavailable
 
 
 def _failed(job: str, exc: Exception) -> None:
-    from core.pipeline import store_unavailable
+    from store.availability import store_unavailable
 
     if not store_unavailable(exc):
         log.exception("%s failed", job)
@@ -100,7 +94,7 @@ def _ok(job: str) -> None:
         log.warning("%s works again: the store is back", job)
 
 
-def _safe(fn: Any) -> None:
+def _safe(fn: Callable[[], object]) -> None:
     try:
         fn()
     except Exception as exc:
@@ -109,7 +103,7 @@ def _safe(fn: Any) -> None:
         _ok("alert evaluation")
 
 
-def _notify(notifier: Any, routing: threading.Lock) -> None:
+def _notify(notifier: Notifier, routing: threading.Lock) -> None:
     try:
         with routing:
             notifier.route()
@@ -120,7 +114,7 @@ def _notify(notifier: Any, routing: threading.Lock) -> None:
         _ok("notification dispatch")
 
 
-def _prune(runtime: Any, routing: threading.Lock) -> None:
+def _prune(runtime: Runtime, routing: threading.Lock) -> None:
     try:
         alerting = runtime.config.alerting
         prune(runtime.store, alerting.history_retention, runtime.clock(), routing_lock=routing,

@@ -18,9 +18,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from collectors.base import Batch
-
-# 50 targets at 15 s make 200 batches a minute: this holds about 50 minutes
+from core.samples import Batch
 # of them, and a batch of a few hundred samples is ~50 kB of Python objects.
 MAX_BATCHES = 10_000
 MAX_BYTES = 128 * 1024 * 1024

@@ -16,49 +16,26 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from alerts.config import AlertingConfig
 from collectors.registry import target_models
 from core.durations import Duration
 from core.errors import ConfigError
-from core.targets import Model, TargetBase
+from core.configmodel import ConfigModel
+from core.targets import TargetBase
 from dashboards.config import DashboardsConfig
 from demo.config import DemoConfig
+from store.config import StoreConfig
 from webauth.config import AuthConfig
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class ServerConfig(Model):
+class ServerConfig(ConfigModel):
     host: str = Field("127.0.0.1", description="Address to bind. Loopback by default.")
     port: int = Field(8050, ge=1, le=65535, description="Port of the dashboard, /api and /metrics.")
     public_url: str | None = Field(None, description="URL people reach Lookout at; used in alert links.")
-
-
-class Retention(Model):
-    raw: Duration = Field(7 * 86400.0, description="Keep raw samples this long.")
-    minute: Duration = Field(30 * 86400.0, description="Keep 1-minute rollups this long.")
-    hour: Duration = Field(365 * 86400.0, description="Keep 1-hour rollups this long.")
-
-
-class StoreConfig(Model):
-    url: str = Field(
-        "sqlite:///lookout.db",
-        description="SQLAlchemy URL naming the driver. A relative SQLite path is next to the config file; "
-        "PostgreSQL as `postgresql+psycopg://user@host/db` (password via `${ENV}`).",
-    )
-    retention: Retention = Field(default_factory=Retention)
-
-    @field_validator("url")
-    @classmethod
-    def _driver_named(cls, url: str) -> str:
-        scheme = url.split(":", 1)[0]
-        if scheme in ("postgresql", "postgres"):
-            raise ValueError("name the driver: use postgresql+psycopg://...")
-        if scheme not in ("sqlite", "postgresql+psycopg"):
-            raise ValueError(f"unsupported store {scheme!r} (use sqlite:///FILE or postgresql+psycopg://...)")
-        return url
 
 
 def _target_union() -> Any:
@@ -68,7 +45,7 @@ def _target_union() -> Any:
     return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 - built at runtime
 
 
-class Config(Model):
+class Config(ConfigModel):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
@@ -270,7 +247,7 @@ def _known_keys() -> set[str]:
         for fname, f in m.model_fields.items():
             keys.add(fname)
             ann = f.annotation
-            if isinstance(ann, type) and issubclass(ann, Model):
+            if isinstance(ann, type) and issubclass(ann, ConfigModel):
                 stack.append(ann)
     return keys
 

@@ -1,36 +1,20 @@
-"""Attach the embedded demo to a Lookout process (role all or worker only).
-
-The demo's servers start before the first collection and stop after the
-last; scenarios switch from the CLI (``--scenario``) and ``/api/demo``.
-"""
+"""``/api/demo``: list the incident scenarios and switch them on a running demo."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, jsonify, request
 
 from demo.shop.scenarios import SCENARIOS
 
-
-def attach(runtime: Any) -> None:
-    cfg = runtime.config.demo
-    # Only the all-in-one process runs the demo: with several --role worker
-    # processes each would start its own embedded servers on the same ports.
-    if not cfg.enabled or runtime.role != "all":
-        return
+if TYPE_CHECKING:
     from demo.runner import Demo
 
-    demo = Demo(cfg, runtime.config.base_dir)
-    runtime.extras["demo"] = demo
-    runtime.before_start.append(demo.start)
-    runtime.after_stop.append(demo.stop)
 
-
-def init_web(app: Flask, runtime: Any) -> None:
+def init_app(app: Flask, current: Callable[[], Demo | None]) -> None:
+    """``current`` returns the running demo, or None where this process runs none."""
     bp = Blueprint("demo", __name__, url_prefix="/api/demo")
-
-    def current():
-        return runtime.extras.get("demo")
 
     @bp.get("/scenarios")
     def list_scenarios():
