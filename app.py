@@ -16,12 +16,12 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from composition.config import Config, load_config
+from composition.runtime import ROLES, Runtime, build_runtime
+from composition.webapp import make_flask_app
 from core.errors import ConfigError
 from core.logs import setup_logging
 from core.masking import mask
 from core.memory import freeze_startup_heap, limit_malloc_arenas
-from composition.runtime import ROLES, Runtime, build_runtime
-from composition.webapp import make_flask_app
 from webauth import cli as auth_cli
 
 log = logging.getLogger("lookout")
@@ -89,7 +89,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     try:
         runtime = build_runtime(config, role=args.role)
     except SQLAlchemyError as exc:
-        print(f"store: cannot open {mask(config.store_url(), config.secret_values)}: {exc.orig or exc}",
+        cause = getattr(exc, "orig", None) or exc  # the driver's message where there is one
+        print(f"store: cannot open {mask(config.store_url(), config.secret_values)}: {cause}",
               file=sys.stderr)
         return 1
     app = make_flask_app(runtime)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import psycopg
 
@@ -29,7 +30,7 @@ DISPATCHER = 0x4C4B4450  # "LKDP"
 MAINTENANCE = 0x4C4B4D54  # "LKMT"
 KEYS = {"evaluator": EVALUATOR, "dispatcher": DISPATCHER, "maintenance": MAINTENANCE}
 
-_CONNECT = {"autocommit": True, "connect_timeout": 5, "application_name": "lookout-election",
+_CONNECT: dict[str, Any] = {"autocommit": True, "connect_timeout": 5, "application_name": "lookout-election",
             "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
             "tcp_user_timeout": 10000, "options": "-c statement_timeout=5000"}
 

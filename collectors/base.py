@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from collectors import workers
-from core.samples import Batch, Kind, Sample
+from core.samples import Batch, Sample
+
 
 class CollectorError(Exception):
     """A clear, user-facing reason why a collection failed.
@@ -130,11 +131,11 @@ def _numbers(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if (s.value == s.value if type(s.value) is float else _is_number(s.value))]
 
 
-def _is_number(value: float) -> bool:
+def _is_number(value: object) -> bool:
     # NaN from a target is "no value", not a sample; +/-Inf are legal in
     # Prometheus exposition and kept.
     try:
-        return not math.isnan(float(value))
+        return not math.isnan(float(value))  # type: ignore[arg-type]  # anything else raises, caught
     except (TypeError, ValueError):
         return False
 

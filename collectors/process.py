@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import Field
-
 import psutil
+from pydantic import Field
 
 from collectors.base import Collector
 from core.samples import Sample

@@ -43,16 +43,15 @@ def attach(runtime: Runtime) -> AlertEngine:
         return engine
     interval = runtime.config.alerting.evaluation_interval
     # Cluster workers: only the elected evaluator / dispatcher does these (composition/clustering.py).
-    runtime.scheduler.add_periodic("alerts:evaluate",
-                                   lambda: leads(runtime, "evaluator") and _safe(engine.evaluate), interval)
+    sched = runtime.scheduler
+    sched.add_periodic("alerts:evaluate", _when_leading(runtime, "evaluator", lambda: _safe(engine.evaluate)),
+                       interval)
     routing = threading.Lock()  # route() and the pruning of closed notify_alerts/notify_groups rows
-    runtime.scheduler.add_periodic("alerts:dispatch",
-                                   lambda: leads(runtime, "dispatcher") and _notify(notifier, routing),
-                                   DISPATCH_SECONDS)
+    sched.add_periodic("alerts:dispatch", _when_leading(runtime, "dispatcher", lambda: _notify(notifier, routing)),
+                       DISPATCH_SECONDS)
     # With the dispatcher: that is where route() runs, so the routing lock covers a cluster too.
-    runtime.scheduler.add_periodic("alerts:prune",
-                                   lambda: leads(runtime, "dispatcher") and _prune(runtime, routing),
-                                   PRUNE_SECONDS)
+    sched.add_periodic("alerts:prune", _when_leading(runtime, "dispatcher", lambda: _prune(runtime, routing)),
+                       PRUNE_SECONDS)
 
     def after_batch(batch: Batch) -> None:
         names = {s.name for s in batch.samples}
@@ -74,11 +73,17 @@ def init_web(app: Flask, runtime: Runtime) -> None:
     web.init_app(app, notifier, ack=engine.ack)
 
 
+def _when_leading(runtime: Runtime, role: str, job: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        if leads(runtime, role):
+            job()
+    return run
+
+
 _store_down: set[str] = set()  # jobs that already said the store is unavailable
 
 
 def _failed(job: str, exc: Exception) -> None:
-    from store.availability import store_unavailable
 
     if not store_unavailable(exc):
         log.exception("%s failed", job)
@@ -97,7 +102,7 @@ def _ok(job: str) -> None:
 def _safe(fn: Callable[[], object]) -> None:
     try:
         fn()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged by _failed; a job must never stop the scheduler
         _failed("alert evaluation", exc)
     else:
         _ok("alert evaluation")
@@ -108,7 +113,7 @@ def _notify(notifier: Notifier, routing: threading.Lock) -> None:
         with routing:
             notifier.route()
         notifier.dispatch()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged by _failed; a job must never stop the scheduler
         _failed("notification dispatch", exc)
     else:
         _ok("notification dispatch")
@@ -119,7 +124,7 @@ def _prune(runtime: Runtime, routing: threading.Lock) -> None:
         alerting = runtime.config.alerting
         prune(runtime.store, alerting.history_retention, runtime.clock(), routing_lock=routing,
               receivers=[r.name for r in alerting.notifications.receivers])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged by _failed; a job must never stop the scheduler
         _failed("alert history pruning", exc)
     else:
         _ok("alert history pruning")

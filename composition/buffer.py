@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from core.samples import Batch
+
 # of them, and a batch of a few hundred samples is ~50 kB of Python objects.
 MAX_BATCHES = 10_000
 MAX_BYTES = 128 * 1024 * 1024

@@ -17,12 +17,12 @@ from typing import Annotated, Any, Union
 
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from alerts.config import AlertingConfig
 from collectors.registry import target_models
-from core.durations import Duration
-from core.errors import ConfigError
 from core.configmodel import ConfigModel
+from core.errors import ConfigError
 from core.targets import TargetBase
 from dashboards.config import DashboardsConfig
 from demo.config import DemoConfig
@@ -46,12 +46,16 @@ def _target_union() -> Any:
 
 
 class Config(ConfigModel):
-    server: ServerConfig = Field(default_factory=ServerConfig)
-    store: StoreConfig = Field(default_factory=StoreConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig,
+                                 description="Where the dashboard, /api and /metrics listen.")
+    store: StoreConfig = Field(default_factory=StoreConfig, description="Where samples live and for how long.")
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
-    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
-    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
-    demo: DemoConfig = Field(default_factory=DemoConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig,
+                                     description="Alert rules, their evaluation and where notifications go.")
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description=(
+        "The shop's promises (scorecard), its business metric names and panel resolution."))
+    demo: DemoConfig = Field(default_factory=DemoConfig, description=(
+        "The embedded default: PostgreSQL, Redis and a demo shop under load, started by Lookout."))
     auth: AuthConfig | None = Field(None, description="Users, API tokens and /metrics credentials; none: open.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -237,8 +241,8 @@ def _data_path(loc: tuple, data: Any) -> tuple:
 
 def _known_keys() -> set[str]:
     keys: set[str] = set()
-    stack: list[type] = [Config, *target_models()]
-    seen: set[type] = set()
+    stack: list[type[ConfigModel]] = [Config, *target_models()]
+    seen: set[type[ConfigModel]] = set()
     while stack:
         m = stack.pop()
         if m in seen:
@@ -252,7 +256,7 @@ def _known_keys() -> set[str]:
     return keys
 
 
-def _format_error(err: dict, data: dict, lines: dict, name: str) -> str:
+def _format_error(err: ErrorDetails, data: dict, lines: dict, name: str) -> str:
     path = _data_path(tuple(err["loc"]), data)
     msg = err["msg"]
     kind = err["type"]

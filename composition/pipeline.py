@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from collectors.base import Collector
-from core.samples import Batch, Sample
 from composition.buffer import WriteBuffer
 from core.masking import mask
+from core.samples import Batch, Sample
 from store.availability import store_unavailable
 
 log = logging.getLogger("lookout.pipeline")
@@ -137,7 +137,8 @@ class Pipeline:
             log.exception("batch listener %r failed for %s", listener, batch.target)
             return
         with self._lock:
-            first, _ = id(listener) not in self._quiet, self._quiet.add(id(listener))
+            first = id(listener) not in self._quiet
+            self._quiet.add(id(listener))
         if first:  # the store outage is the cause: say it once, not every batch
             log.warning("batch listener %r fails while the store is unavailable: %s: %s", listener,
                         exc.__class__.__name__, mask(str(exc).splitlines()[0] if str(exc) else "", self.secrets))
@@ -171,7 +172,7 @@ class Pipeline:
         get = seen.get
         out = [get(id(s)) or Sample(s.name, s.value, {**extra, **s.labels}, s.kind, s.help) for s in raw]
         with self._lock:
-            self._last_labelled[batch.target] = (extra, raw, dict(zip(map(id, raw), out)))
+            self._last_labelled[batch.target] = (extra, raw, dict(zip(map(id, raw), out, strict=True)))
         n = len(batch.samples)
         return out[:n], out[n:]
 

@@ -66,7 +66,7 @@ class Runtime:
         for hook in reversed(self.after_stop):
             try:
                 hook()
-            except Exception:  # noqa: BLE001 - stop everything else regardless
+            except Exception:
                 log.exception("shutdown hook %r failed", hook)
         self.store.close()
 

@@ -15,8 +15,8 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -64,7 +64,7 @@ class Scheduler:
         """Run ``func`` every ``seconds`` once started (e.g. alert evaluation, dispatch)."""
         self._periodic.append((job_id, func, seconds))
         if self._started:
-            self._add_periodic(job_id, func, seconds, datetime.fromtimestamp(self.clock(), tz=timezone.utc))
+            self._add_periodic(job_id, func, seconds, datetime.fromtimestamp(self.clock(), tz=UTC))
 
     def _add_periodic(self, job_id: str, func: Callable[[], None], seconds: float, first: datetime) -> None:
         self._sched.add_job(func, IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
@@ -77,7 +77,7 @@ class Scheduler:
         collector = self.collectors[name]
         try:
             self.pipeline.collect(collector, interval=collector.target.interval)
-        except Exception:  # noqa: BLE001 - last line of defence for the scheduler thread
+        except Exception:
             log.exception("collection of %s failed unexpectedly", name)
 
     def heartbeat(self) -> None:
@@ -102,14 +102,14 @@ class Scheduler:
         """Run a target's job now; its later runs keep the interval from here."""
         if self._started:
             self._sched.modify_job(f"collect:{name}",
-                                   next_run_time=datetime.fromtimestamp(self.clock(), tz=timezone.utc))
+                                   next_run_time=datetime.fromtimestamp(self.clock(), tz=UTC))
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
         if self._started:
             return
         now = self.clock()
-        first = datetime.fromtimestamp(now, tz=timezone.utc)
+        first = datetime.fromtimestamp(now, tz=UTC)
         for name, c in self.collectors.items():
             interval = c.target.interval
             self._sched.add_job(

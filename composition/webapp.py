@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-import composition.alerting
 import api.routes
-import dashboards
+import composition.alerting
 import composition.demo
+import dashboards
 import exporter.views
 import webauth
 from composition.runtime import Runtime

@@ -29,10 +29,13 @@ class Sample:
     PostgreSQL poll builds ~100 fresh samples and the pipeline relabels
     ~1,000 (BENCHMARKS.md). A named tuple builds in 1.0 us but reads its
     fields at half the speed.
+
+    ``value`` None (a NULL column) or NaN means "no value": ``Collector.run()``
+    drops such samples, so every sample in a Batch holds a number.
     """
 
     name: str
-    value: float
+    value: float | None
     labels: Mapping[str, str] = field(default_factory=dict)
     kind: Kind = "gauge"
     help: str = ""

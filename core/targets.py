@@ -21,7 +21,8 @@ class TargetBase(ConfigModel):
     timeout: Duration | None = Field(
         None, description="Give up on one collection after this long; default 80% of the interval, at most 10s."
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels added to every series of the target.")
+    labels: dict[str, str] = Field(default_factory=dict,
+                                   description="Extra labels added to every series of the target.")
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> TargetBase:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from core.samples import Sample
+
 # rules: exporters must not use them and `promtool check metrics` flags them,
 # so we treat them as invalid here.
 _METRIC_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -142,7 +143,7 @@ def render(samples: Iterable[Sample], dropped: dict[str, int]) -> dict[str, Rend
             dropped["invalid_name"] += 1
             continue
         try:
-            value = float(s.value)
+            value = float(s.value)  # type: ignore[arg-type]  # None is caught below, like any non-number
         except (TypeError, ValueError):
             dropped["invalid_value"] += 1
             continue

@@ -22,8 +22,7 @@ import threading
 from collections.abc import Sequence
 
 from core.samples import Sample
-from exporter.exposition import (DROP_REASONS, DROPPED_METRIC, Family, Rendered, escape_help,
-                                 format_value, render)
+from exporter.exposition import DROP_REASONS, DROPPED_METRIC, Family, Rendered, escape_help, format_value, render
 
 __all__ = ["DROPPED_METRIC", "GZIP_LEVEL", "Snapshot", "escape_help", "format_value"]
 

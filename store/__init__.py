@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from store.config import Retention
 from core.samples import Batch, Sample
 from store import query as q
 from store import rollup as r
 from store import schema, write
+from store.config import Retention
 from store.engine import Writer, create_store_engine
 from store.series import SeriesCache, metric_names, select_series
-from store.types import (Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus,
-                         Worker, to_ms)
-
+from store.types import Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus, Worker, to_ms
 
 __all__ = ["Bucket", "Document", "SeriesInfo", "SeriesPoints", "SeriesRange", "Store",
            "TargetStatus", "Worker"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
-from sqlalchemy import BigInteger, ColumnElement, Select, Table, and_, bindparam, case, func, literal
-from sqlalchemy import select, union_all
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, and_, bindparam, case, func, literal, select, union_all
 
 from store.schema import samples, samples_1h, samples_1m
 
@@ -87,13 +87,13 @@ def plan(lo: int, hi: int, width_ms: int, avail: dict[Source, tuple[int, int]]) 
             [s for s in (RAW, M1, H1) if s.res_ms > width_ms]
     cuts = sorted({lo, hi, *(b for a in avail.values() for b in a if lo < b < hi)})
     slices: list[list] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         src = next((s for s in order if avail[s][0] <= a and b <= avail[s][1]), RAW)
         if slices and slices[-1][0] is src:
             slices[-1][2] = b
         else:
             slices.append([src, a, b])
-    for left, right in zip(slices, slices[1:]):
+    for left, right in pairwise(slices):
         res = max(left[0].res_ms, right[0].res_ms)
         cut = min(-(-left[2] // res) * res, hi)
         left[2] = right[1] = max(cut, left[1])

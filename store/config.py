@@ -19,7 +19,8 @@ class StoreConfig(ConfigModel):
         description="SQLAlchemy URL naming the driver. A relative SQLite path is next to the config file; "
         "PostgreSQL as `postgresql+psycopg://user@host/db` (password via `${ENV}`).",
     )
-    retention: Retention = Field(default_factory=Retention)
+    retention: Retention = Field(default_factory=Retention, description=(
+        "How long raw samples and their rollups are kept; older data is dropped hourly."))
 
     @field_validator("url")
     @classmethod

@@ -2,9 +2,9 @@
 
 Native declarative partitioning by range of ``ts`` (epoch ms), one partition
 per UTC day named ``samples_pYYYYMMDD``, plus ``samples_default`` for rows
-outside every daily range (very old imports, clocks far off). When the
-TimescaleDB extension is installed in the store database, ``samples`` becomes
-a hypertable with daily chunks instead and retention calls ``drop_chunks``.
+outside every daily range (very old imports, clocks far off). A TimescaleDB
+hypertable path was removed because no test could ever run it here
+(docs/scaling.md says what a TimescaleDB user does instead).
 
 - :func:`convert` (schema migration 3) turns a plain ``samples`` table into a
   partitioned one, copying its rows, in the migration's transaction.
@@ -53,17 +53,10 @@ def _wall_day(now_ms: int | None = None) -> int:
     return now // DAY_MS * DAY_MS
 
 
-def timescale(conn: Connection) -> bool:
-    return conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first() is not None
-
-
 def layout(conn: Connection) -> str:
-    """'hypertable', 'partitioned' or 'plain' (also for SQLite)."""
+    """'partitioned' or 'plain' (also for SQLite)."""
     if conn.dialect.name != "postgresql":
         return "plain"
-    if timescale(conn) and conn.execute(text(
-            "SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'samples'")).first():
-        return "hypertable"
     kind = conn.execute(text("SELECT relkind FROM pg_class WHERE oid = to_regclass('samples')")).scalar()
     return "partitioned" if kind == "p" else "plain"
 
@@ -76,12 +69,8 @@ def partitions(conn: Connection) -> dict[str, int]:
 
 
 def convert(conn: Connection) -> None:
-    """Migration step: partition ``samples`` (or make it a hypertable), keeping every row."""
+    """Migration step: partition ``samples``, keeping every row."""
     if conn.dialect.name != "postgresql" or layout(conn) != "plain":
-        return
-    if timescale(conn):
-        conn.execute(text("SELECT create_hypertable('samples', 'ts', chunk_time_interval => :d, "
-                          "migrate_data => true, if_not_exists => true)"), {"d": DAY_MS})
         return
     conn.execute(text("ALTER TABLE samples RENAME TO samples_unpartitioned"))
     conn.execute(text("ALTER TABLE samples_unpartitioned RENAME CONSTRAINT samples_pkey "
@@ -136,13 +125,7 @@ def ensure(conn: Connection, ahead: int = AHEAD_DAYS) -> list[str]:
 
 def drop_expired(conn: Connection, cutoff_ms: int) -> int:
     """Drop whole days older than ``cutoff_ms``; returns the rows they held."""
-    kind = layout(conn)
-    if kind == "hypertable":
-        n = conn.execute(text("SELECT count(*) FROM samples WHERE ts < :c"),
-                         {"c": cutoff_ms // DAY_MS * DAY_MS}).scalar() or 0
-        conn.execute(text("SELECT drop_chunks('samples', older_than => :c)"), {"c": cutoff_ms})
-        return int(n)
-    if kind != "partitioned":
+    if layout(conn) != "partitioned":
         return 0
     old = [n for n, day in partitions(conn).items() if day + DAY_MS <= cutoff_ms]
     if not old:
@@ -159,6 +142,4 @@ def row_cutoff(conn: Connection, cutoff_ms: int) -> int:
     """Raw rows older than this are deleted row by row: those below every daily partition."""
     if layout(conn) == "plain":
         return cutoff_ms
-    if layout(conn) == "hypertable":
-        return cutoff_ms // DAY_MS * DAY_MS  # chunks are day-aligned: drop_chunks took the rest
     return min([cutoff_ms, *partitions(conn).values()])

@@ -5,21 +5,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from store.aggregate import (FOREVER, H1, M1, RAW, Grid, Segment, Source, bucket_select,
-                             increments_select, make_grid, plan)
+from store.aggregate import (
+    FOREVER,
+    H1,
+    M1,
+    RAW,
+    Grid,
+    Segment,
+    Source,
+    bucket_select,
+    increments_select,
+    make_grid,
+    plan,
+)
 from store.config import Retention
 from store.rollup import horizons, watermarks
 from store.schema import documents as documents_t
-from store.schema import samples, series, target_status as target_status_t, workers as workers_t
+from store.schema import samples, series
+from store.schema import target_status as target_status_t
+from store.schema import workers as workers_t
 from store.series import select_series
-from store.types import (Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus,
-                         Worker, to_ms, to_s)
-
+from store.types import Bucket, Document, SeriesInfo, SeriesPoints, SeriesRange, TargetStatus, Worker, to_ms, to_s
 
 _CHUNK = 500  # series per statement: bounded IN lists on both dialects
 

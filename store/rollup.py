@@ -9,18 +9,16 @@ that started in a minute may be written a few seconds after it ended.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from store import partitions
-from store.config import Retention
 from store.aggregate import H1, HOUR_MS, M1, MINUTE_MS, RAW, Grid, Source, bucket_select
+from store.config import Retention
 from store.engine import Writer, insert_for
 from store.schema import meta, series
-
 
 log = logging.getLogger("lookout.store")
 GRACE_MS = 120_000

@@ -9,8 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint, select, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from store.engine import Writer, insert_for
@@ -109,7 +123,7 @@ def _v2(conn: Connection) -> None:
 
 
 def _v3(conn: Connection) -> None:
-    # PostgreSQL: samples partitioned by day (or a TimescaleDB hypertable), rows copied.
+    # PostgreSQL: samples partitioned by day, rows copied.
     from store import partitions
     partitions.convert(conn)
 

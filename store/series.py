@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
@@ -60,8 +61,8 @@ class SeriesCache:
             self._ids.clear()
 
 
-def _info(row: object) -> SeriesInfo:
-    sid, name, labels, kind, help_ = row  # type: ignore[misc]
+def _info(row: Sequence[Any]) -> SeriesInfo:
+    sid, name, labels, kind, help_ = row
     return SeriesInfo(id=sid, name=name, labels=json.loads(labels), kind=kind, help=help_)
 
 

@@ -31,7 +31,8 @@ def write_samples(conn: Connection, cache: SeriesCache, ts: float,
         return 0, {}
     ids = cache.resolve(conn, wanted)
     ts_ms = to_ms(ts)
-    rows = [{"series_id": ids[k], "ts": ts_ms, "value": float(s.value)} for k, s in wanted.items()]
+    rows = [{"series_id": ids[k], "ts": ts_ms, "value": float(s.value)}  # type: ignore[arg-type]  # run() dropped None
+            for k, s in wanted.items()]
     # RETURNING yields only rows actually inserted; an executemany's rowcount
     # is not reliable across drivers (psycopg reports a partial count).
     result = conn.execute(insert_for(conn, samples).on_conflict_do_nothing(

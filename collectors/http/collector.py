@@ -22,12 +22,12 @@ from typing import Any
 import requests
 
 from collectors.base import Collector
-from core.samples import Sample
 from collectors.http.config import HttpTarget, Probe
 from collectors.http.health_json import health_samples
 from collectors.http.probe import Fail, ProbeResult, run_probe
 from collectors.http.prom_scrape import PromScraper
 from collectors.http.transport import TimedAdapter
+from core.samples import Sample
 
 _BUDGET_SHARE = 0.9
 _MIN_PROBE_BUDGET = 0.05

@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.durations import Duration
 from core.configmodel import ConfigModel
+from core.durations import Duration
 from core.targets import TargetBase
 
 _PROBE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
@@ -63,7 +63,8 @@ class PromScrape(ConfigModel):
                                     description="First of these labels present names the route.")
     status_labels: list[str] = Field(default_factory=lambda: ["status", "code"],
                                      description="First of these labels present holds the HTTP status.")
-    quantiles: list[float] = Field(default_factory=lambda: [0.5, 0.95, 0.99])
+    quantiles: list[float] = Field(default_factory=lambda: [0.5, 0.95, 0.99],
+                                   description="Latency quantiles computed per route from the histogram.")
 
     @field_validator("allow_regex", "deny_regex")
     @classmethod
@@ -86,23 +87,27 @@ class PromScrape(ConfigModel):
 class Probe(ConfigModel):
     name: str = Field(pattern=_PROBE_NAME, description="Becomes the `probe` label.")
     url: str = Field(description="Absolute URL, or a path relative to the target's `base_url`.")
-    method: str = Field("GET", pattern=r"^[A-Z]+$")
-    headers: dict[str, str] = Field(default_factory=dict, description="Added over the target's headers; secrets as ${ENV}.")
+    method: str = Field("GET", pattern=r"^[A-Z]+$", description="HTTP method, upper case.")
+    headers: dict[str, str] = Field(default_factory=dict,
+                                    description="Added over the target's headers; secrets as ${ENV}.")
     body: str | None = Field(None, description="Request body (for POST/PUT).")
-    expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"],
+    expect_status: list[int | str] = Field(default_factory=lambda: list[int | str](["2xx"]),
                                            description="Accepted status codes: 200, or a class like 2xx.")
-    timeout: Duration | None = Field(None, description="Whole probe including redirects and body; default the target's timeout.")
+    timeout: Duration | None = Field(
+        None, description="Whole probe including redirects and body; default the target's timeout.")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Stop reading the body past this size (an error).")
     expect_keyword: str | None = Field(None, description="The body must contain this text.")
-    expect_json: JsonExpect | None = None
-    follow_redirects: bool = True
+    expect_json: JsonExpect | None = Field(None, description="The body must be JSON with this value at this path.")
+    follow_redirects: bool = Field(True, description="Follow 3xx answers (same host unless allowed below).")
     allow_cross_host_redirects: bool = Field(False, description="Follow redirects to another host name.")
-    max_redirects: int = Field(5, ge=0)
+    max_redirects: int = Field(5, ge=0, description="More redirects than this fail the probe.")
     tls_verify: bool = Field(True, description="Verify the server certificate (false: still reports its expiry).")
     ca_file: str | None = Field(None, description="PEM bundle to verify against instead of the system store.")
     cache_header: str | None = Field(None, description="Response header telling cache HIT/MISS, e.g. X-Cache.")
-    cache_hit_values: list[str] = Field(default_factory=lambda: ["HIT"])
-    cache_miss_values: list[str] = Field(default_factory=lambda: ["MISS"])
+    cache_hit_values: list[str] = Field(default_factory=lambda: ["HIT"],
+                                        description="Values of `cache_header` that count as a hit.")
+    cache_miss_values: list[str] = Field(default_factory=lambda: ["MISS"],
+                                         description="Values of `cache_header` that count as a miss.")
     health: HealthMap | None = Field(None, description="Map a health JSON document to dependency series.")
     prometheus: PromScrape | None = Field(None, description="Scrape the body as Prometheus text.")
 

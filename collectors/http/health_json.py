@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.samples import Sample
 from collectors.http import jsonpath
 from collectors.http.config import HealthMap
 from collectors.http.probe import Fail
+from core.samples import Sample
 
 _UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 

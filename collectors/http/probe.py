@@ -180,7 +180,8 @@ def check(probe: Probe, res: ProbeResult) -> None:
 
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
-    out, todo = [], [exc]
+    out: list[BaseException] = []
+    todo = [exc]
     while todo and len(out) < 20:
         e = todo.pop(0)
         if e in out:

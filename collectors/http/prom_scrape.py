@@ -27,10 +27,10 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.samples import Sample
 from collectors.http.config import PromScrape
 from collectors.http.probe import Fail
 from collectors.http.quantiles import bucket_quantile, deltas
+from core.samples import Sample
 
 _COUNTER_TYPES = {"counter", "histogram", "summary", "gaugehistogram"}
 _ALL = "*"
@@ -145,7 +145,8 @@ class PromScraper:
                 ratio = d["5xx"] / d["all"]
                 routes[route]["error_ratio"] = ratio
                 out.append(Sample("lookout_http_app_error_ratio", ratio, labels,
-                                  help="Share of the application's requests answered 5xx, over the window between polls."))
+                                  help="Share of the application's requests answered 5xx, "
+                                       "over the window between polls."))
         return dict(routes), out
 
     def _quantiles(self, route: str, delta: dict[float, float], routes: dict) -> list[Sample]:

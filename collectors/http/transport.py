@@ -26,7 +26,7 @@ class _Timed:
     lookout_connect: float | None = None
     lookout_cert: bytes | None = None
 
-    def _new_conn(self):  # type: ignore[no-untyped-def]
+    def _new_conn(self):
         t0 = time.perf_counter()
         sock = super()._new_conn()  # type: ignore[misc]
         self.lookout_tcp = time.perf_counter() - t0
@@ -61,7 +61,7 @@ class _HTTPPool(HTTPConnectionPool):
 class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = TimedHTTPSConnection
 
-    def _validate_conn(self, conn) -> None:  # type: ignore[no-untyped-def]
+    def _validate_conn(self, conn) -> None:
         # Connect early as urllib3 does, without its InsecureRequestWarning:
         # an unverified probe is an explicit `tls_verify: false` in config.
         if getattr(conn, "sock", None) is None:
@@ -69,7 +69,7 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 
 class TimedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
         # A fresh dict: the module-level one is shared by every PoolManager.
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}

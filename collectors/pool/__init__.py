@@ -15,7 +15,8 @@ target fails only when every source fails.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Literal
 
 import psycopg
@@ -23,11 +24,11 @@ import requests
 from pydantic import Field, model_validator
 
 from collectors.base import Collector, CollectorError
-from core.samples import Sample
 from collectors.pool import app, pgbouncer
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.rows import num
 from core.configmodel import ConfigModel
+from core.samples import Sample
 from core.targets import TargetBase
 
 
@@ -43,7 +44,8 @@ class AppPool(ConfigModel):
                                    "roles: in_use, idle, total, waiting, max.")
     match_labels: dict[str, str] = Field(default_factory=dict, description="Only metric samples with these labels.")
     processes: int = Field(1, ge=1, description="Processes that each hold such a pool (for the budget).")
-    pool_size: int | None = Field(None, ge=1, description="Pool size per process for the budget; default the reported max.")
+    pool_size: int | None = Field(
+        None, ge=1, description="Pool size per process for the budget; default the reported max.")
 
     @model_validator(mode="after")
     def _one_source(self) -> AppPool:
@@ -61,9 +63,10 @@ class ServerSource(ConfigModel):
 
 class PoolTarget(TargetBase):
     kind: Literal["pool"] = "pool"
-    pgbouncer: PgBouncerSource | None = None
-    apps: list[AppPool] = Field(default_factory=list)
-    server: ServerSource | None = None
+    pgbouncer: PgBouncerSource | None = Field(None, description="Read pools from PgBouncer's admin console.")
+    apps: list[AppPool] = Field(default_factory=list, description="Application-side pools (e.g. SQLAlchemy's).")
+    server: ServerSource | None = Field(None, description=(
+        "Count connections per application_name on the PostgreSQL server against max_connections."))
     max_connections: int | None = Field(None, ge=1, description="Budget denominator when no server is given.")
 
     @model_validator(mode="after")
@@ -79,7 +82,8 @@ class PoolCollector(Collector):
     def __init__(self, target: PoolTarget, **kw) -> None:
         super().__init__(target, **kw)
         self.bouncer: psycopg.Connection | None = None
-        self.server = Connection(target.server.dsn, connect_timeout=min(5.0, target.timeout)) if target.server else None
+        self.server = (Connection(target.server.dsn, connect_timeout=min(5.0, target.timeout or 5.0))
+                       if target.server else None)
         self.http = requests.Session()
 
     def collect(self) -> Iterable[Sample]:
@@ -88,11 +92,11 @@ class PoolCollector(Collector):
         errors: dict[str, str] = {}
         pools: list[dict] = []
         max_conn = float(t.max_connections) if t.max_connections else None
-        sources = []
+        sources: list[tuple[str, Callable[[], tuple[list[Sample], list[dict], float | None]]]] = []
         if t.pgbouncer:
             sources.append(("pgbouncer", self._pgbouncer))
         for a in t.apps:
-            sources.append((f"app:{a.name}", lambda a=a: self._app(a)))
+            sources.append((f"app:{a.name}", partial(self._app, a)))
         if self.server:
             sources.append(("server", self._server))
         for name, fn in sources:
@@ -109,7 +113,8 @@ class PoolCollector(Collector):
             out.append(Sample("lookout_pool_source_up", ok, {"source": name},
                               help="1 if the pool source answered on the last poll, else 0."))
         if t.pgbouncer:
-            out.append(Sample("pgbouncer_up", 0.0 if "pgbouncer" in errors else 1.0, help="The pgbouncer scrape succeeded"))
+            out.append(Sample("pgbouncer_up", 0.0 if "pgbouncer" in errors else 1.0,
+                              help="The pgbouncer scrape succeeded"))
         if errors and len(errors) == len(sources):
             raise CollectorError("; ".join(f"{k}: {v}" for k, v in errors.items()))
         out += derived(pools, t.apps, max_conn)
@@ -123,7 +128,8 @@ class PoolCollector(Collector):
                 self.bouncer = psycopg.connect(self.target.pgbouncer.dsn, autocommit=True, prepare_threshold=None,
                                                connect_timeout=max(1, int(min(5.0, self.target.timeout))))
             except psycopg.Error as exc:
-                raise CollectorError(f"cannot connect to {safe_dsn(self.target.pgbouncer.dsn)}: {describe(exc)}") from None
+                where = safe_dsn(self.target.pgbouncer.dsn)
+                raise CollectorError(f"cannot connect to {where}: {describe(exc)}") from None
         try:
             data = pgbouncer.read(self.bouncer)
         except psycopg.Error:
@@ -133,17 +139,19 @@ class PoolCollector(Collector):
         samples, pools = pgbouncer.samples(data)
         return samples, pools, None
 
-    def _app(self, a: AppPool) -> tuple[list[Sample], list[dict], None]:
-        timeout = min(5.0, self.target.timeout)
+    def _app(self, a: AppPool) -> tuple[list[Sample], list[dict], float | None]:
+        timeout = min(5.0, self.target.timeout or 5.0)
         if a.url:
             resp = app.fetch(self.http, a.url, timeout)
             values = app.from_json(resp.json(), a.fields)
         else:
+            assert a.metrics_url is not None  # AppPool's validator: url or metrics_url
             values = app.from_prometheus(app.fetch(self.http, a.metrics_url, timeout).text, a.fields, a.match_labels)
         v = app.complete(values)
         return [], [{"pool": a.name, **v}], None
 
     def _server(self) -> tuple[list[Sample], list[dict], float | None]:
+        assert self.server is not None  # a source only when server: is set
         rows = self.server.run([
             "SELECT coalesce(application_name, '') AS application_name, count(*) AS n FROM pg_stat_activity"
             " WHERE backend_type = 'client backend' GROUP BY 1 ORDER BY 2 DESC LIMIT 200",
@@ -192,5 +200,6 @@ def derived(pools: list[dict], apps: list[AppPool], max_connections: float | Non
                           help="Sum over the configured applications of pool size x processes."))
         if max_connections:
             out.append(Sample("lookout_pool_connection_budget_ratio", budget / max_connections,
-                              help="Connection budget / the server's max_connections (above 1: pools can exhaust the server)."))
+                              help="Connection budget / the server's max_connections "
+                                   "(above 1: pools can exhaust the server)."))
     return out

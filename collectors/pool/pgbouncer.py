@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from core.samples import Sample
 from collectors.postgres.rows import Column, mapped, num
+from core.samples import Sample
 
 POOLS: list[Column] = [
     (c, f"pgbouncer_pools_{m}", "gauge", 1, h) for c, m, h in [

@@ -13,17 +13,17 @@ fails the collection with ``pg_up`` 0.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 from pydantic import Field, field_validator
 
 from collectors.base import Collector, CollectorError
-from core.samples import Batch, Sample
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.families import FAMILIES, NAMES, Family, probe_allows
 from collectors.postgres.rows import Ctx, Result
 from core.durations import Duration
+from core.samples import Batch, Sample
 from core.targets import TargetBase
 
 
@@ -65,7 +65,7 @@ class PostgresCollector(Collector):
     def __init__(self, target: PostgresTarget, **kw) -> None:
         super().__init__(target, **kw)
         t = target
-        self._conn_kw = {"statement_timeout": t.statement_timeout, "lock_timeout": t.lock_timeout,
+        self._conn_kw: dict[str, Any] = {"statement_timeout": t.statement_timeout, "lock_timeout": t.lock_timeout,
                          "connect_timeout": min(5.0, t.timeout or 5.0), "prepare": t.prepared_statements}
         self.main = Connection(t.dsn, **self._conn_kw)
         self.per_db: dict[str, Connection] = {}
@@ -104,6 +104,7 @@ class PostgresCollector(Collector):
         self.server_answered = True
         samples: list[Sample] = []
         errors: dict[str, str] = {}
+        assert self.main.conn is not None  # server_version above connected it
         main_db = self.main.conn.info.dbname
         server = [f for f in self.families if f.scope == "server"]
         self._run_group(self.main, server, "", version, now, samples, errors)

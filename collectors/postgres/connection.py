@@ -109,6 +109,8 @@ class Connection:
             self._end_after_error()
             raise
         self.round_trips += 1
+        if row is None:  # a json_build_array select always returns one row
+            raise psycopg.ProgrammingError("the merged statement returned no row")
         return row[0]
 
     def _end_after_error(self) -> None:

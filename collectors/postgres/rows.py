@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.samples import Kind, Sample
+
 Column = tuple[str, str, Kind, float, str]
 
 
@@ -27,6 +28,14 @@ class Ctx:
 class Result:
     samples: list[Sample] = field(default_factory=list)
     documents: dict[str, Any] = field(default_factory=dict)
+
+
+def req(value: Any) -> float:
+    """A number the query always yields (a NOT NULL expression such as ``now()``)."""
+    v = num(value)
+    if v is None:
+        raise ValueError(f"expected a number from PostgreSQL, got {value!r}")
+    return v
 
 
 def num(value: Any) -> float | None:

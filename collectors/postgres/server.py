@@ -8,9 +8,9 @@ postgres_exporter where it has the metric.
 """
 from __future__ import annotations
 
-from core.samples import Sample
-from collectors.postgres.rows import Column, Ctx, Result, jsonable, mapped, num, ratio
+from collectors.postgres.rows import Column, Ctx, Result, jsonable, mapped, num, ratio, req
 from collectors.postgres.sql import SETTINGS
+from core.samples import Sample
 
 _UNIT = {"kB": (1024.0, "_bytes"), "8kB": (8192.0, "_bytes"), "MB": (1024.0 ** 2, "_bytes"),
          "B": (1.0, "_bytes"), "ms": (0.001, "_seconds"), "s": (1.0, "_seconds"), "min": (60.0, "_seconds")}
@@ -23,9 +23,9 @@ def instance(rows: list[list[dict]], ctx: Ctx) -> Result:
     version = str(info["server_version"])
     r.samples.append(Sample("pg_static", 1.0, {"version": version, "short_version": version.split()[0]},
                             help="Version string as reported by postgres."))
-    start = num(info["start_time"])
+    start = req(info["start_time"])
     r.samples.append(Sample("pg_postmaster_start_time_seconds", start, help="Time at which postmaster started."))
-    r.samples.append(Sample("lookout_pg_uptime_seconds", num(info["now"]) - start,
+    r.samples.append(Sample("lookout_pg_uptime_seconds", req(info["now"]) - start,
                             help="Seconds since the postmaster started."))
     shown = {}
     for s in settings:
@@ -102,7 +102,7 @@ def sizes(rows: list[list[dict]], ctx: Ctx) -> Result:
     for row in rows[0]:
         lab = {"datname": row["datname"]}
         r.samples.append(Sample("pg_database_size_bytes", num(row["size_bytes"]), lab, help="Disk space used by the database."))
-        frozen = num(row["age_datfrozenxid"])
+        frozen = req(row["age_datfrozenxid"])
         r.samples.append(Sample("pg_database_wraparound_age_datfrozenxid_seconds", frozen, lab,
                                 help="Age of the oldest transaction ID that has not been frozen."))
         r.samples.append(Sample("pg_database_wraparound_age_datminmxid_seconds", num(row["age_datminmxid"]), lab,

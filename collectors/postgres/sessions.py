@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core.samples import Sample
 from collectors.postgres.rows import Ctx, Result, jsonable, num
+from core.samples import Sample
 
 STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)",
           "fastpath function call", "disabled")

@@ -7,8 +7,8 @@ shape, so recorded rows of every version feed the same function.
 """
 from __future__ import annotations
 
+from collectors.postgres.rows import Column, Ctx, Result, num
 from core.samples import Sample
-from collectors.postgres.rows import Ctx, Result, num
 
 _ALIASES = {
     "total_ms": ("total_exec_time", "total_time"),
@@ -18,7 +18,7 @@ _ALIASES = {
 }
 # (field, metric, kind, scale, help); labels user, datname, queryid as postgres_exporter.
 _P = "pg_stat_statements_"
-STATEMENTS = [
+STATEMENTS: list[Column] = [
     ("calls", _P + "calls_total", "counter", 1, "Number of times executed"),
     ("total_ms", _P + "seconds_total", "counter", 0.001, "Total time spent in the statement, in seconds"),
     ("rows", _P + "rows_total", "counter", 1, "Total number of rows retrieved or affected by the statement"),

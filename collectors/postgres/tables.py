@@ -4,11 +4,12 @@ Labels carry ``datname`` like postgres_exporter's per-database collectors.
 """
 from __future__ import annotations
 
-from core.samples import Sample
 from collectors.postgres.rows import Column, Ctx, Result, jsonable, mapped, num, ratio
+from core.samples import Kind, Sample
 
 _T = "pg_stat_user_tables_"
 _IO = "pg_statio_user_tables_"
+_COUNTER: Kind = "counter"
 TABLES: list[Column] = [
     ("seq_scan", _T + "seq_scan", "counter", 1, "Number of sequential scans initiated on this table"),
     ("seq_tup_read", _T + "seq_tup_read", "counter", 1, "Number of live rows fetched by sequential scans"),
@@ -31,8 +32,9 @@ TABLES: list[Column] = [
     ("autoanalyze_count", _T + "autoanalyze_count", "counter", 1, "Number of times this table has been analyzed by autovacuum"),
     ("index_size_bytes", _T + "index_size_bytes", "gauge", 1, "Total disk space used by the indexes on this table"),
     ("table_size_bytes", _T + "table_size_bytes", "gauge", 1, "Total disk space used by this table"),
-] + [
-    (c, _IO + m, "counter", 1, h) for c, m, h in [
+]
+TABLES += [
+    (c, _IO + m, _COUNTER, 1, h) for c, m, h in [
         ("heap_blks_read", "heap_blocks_read", "Number of disk blocks read from this table"),
         ("heap_blks_hit", "heap_blocks_hit", "Number of buffer hits in this table"),
         ("idx_blks_read", "idx_blocks_read", "Number of disk blocks read from all indexes on this table"),

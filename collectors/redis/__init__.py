@@ -26,12 +26,12 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from collectors.base import Collector, CollectorError
-from core.samples import Sample
 from collectors.redis import latency
 from collectors.redis.derived import Poll, derive
 from collectors.redis.parse import number, parse_info
 from collectors.redis.tables import info_samples
 from core.durations import Duration
+from core.samples import Sample
 from core.targets import TargetBase
 
 _URL_PW = re.compile(r"(://[^:/@]*):[^@/]*@")
@@ -45,7 +45,8 @@ class RedisTarget(TargetBase):
     password: str | None = Field(None, description="Password; write `${REDIS_PASSWORD}`, never the value.")
     db: int | None = Field(None, ge=0, description="Database index; overrides the one in the URL.")
     socket_timeout: Duration | None = Field(None, description="Per-command timeout; default half the target timeout.")
-    socket_connect_timeout: Duration | None = Field(None, description="Connect timeout; default half the target timeout.")
+    socket_connect_timeout: Duration | None = Field(
+        None, description="Connect timeout; default half the target timeout.")
     tls_ca_file: str | None = Field(None, description="CA bundle for rediss:// (default: system CAs).")
     tls_verify: bool = Field(True, description="Verify the server certificate for rediss://.")
     latency_histogram: bool = Field(True, description="Ask LATENCY HISTOGRAM (Redis 7+) for interval percentiles.")
@@ -156,6 +157,7 @@ class RedisCollector(Collector):
         self._histogram_supported = True
         hist = latency.parse_histogram(reply)
         prev, self._prev_hist = self._prev_hist, hist
+        doc: dict[str, object]
         if prev is None:
             doc = {"available": True, "percentiles": None, "reason": "first poll: percentiles need two polls"}
         else:

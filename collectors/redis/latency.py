@@ -65,12 +65,12 @@ def parse_histogram(reply: Any) -> dict[str, Histogram]:
         cmd, body = reply[i], reply[i + 1]
         if not isinstance(body, list):
             continue
-        fields = dict(zip(body[::2], body[1::2]))
+        fields = dict(zip(body[::2], body[1::2], strict=False))  # an odd tail is no pair
         flat = fields.get("histogram_usec")
         if not isinstance(flat, list):
             continue
         try:
-            out[str(cmd)] = {float(b): float(c) for b, c in zip(flat[::2], flat[1::2])}
+            out[str(cmd)] = {float(b): float(c) for b, c in zip(flat[::2], flat[1::2], strict=False)}
         except (TypeError, ValueError):
             continue
     return out

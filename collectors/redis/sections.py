@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from core.samples import Sample
 from collectors.redis.parse import kv_pairs, number
+from core.samples import Sample
 
 _SLAVE = re.compile(r"^slave\d+$")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from core.samples import Kind, Sample
 from collectors.redis import sections
 from collectors.redis.parse import number
+from core.samples import Kind, Sample
 
 # (INFO field, metric, kind, help). Help says what the number is, in its unit.
-_G, _C = "gauge", "counter"
+_G: Kind = "gauge"
+_C: Kind = "counter"
 FIELDS: tuple[tuple[str, str, Kind, str], ...] = (
     # Server
     ("uptime_in_seconds", "redis_uptime_in_seconds", _G, "Seconds since the Redis server started."),

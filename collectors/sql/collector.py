@@ -21,8 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from collectors.base import Collector, CollectorError
-from core.samples import Sample
 from collectors.sql.config import LABEL_NAME, SqlQuery, SqlTarget
+from core.samples import Sample
 
 _RESERVED_LABELS = {"target", "query", "kind"}
 _DRIVER_ERRORS = (psycopg.Error, sqlite3.Error)
@@ -106,10 +106,12 @@ class SqlCollector(Collector):
         return out
 
     def _fetch(self, conn: sa.Connection, q: SqlQuery, timeout: float) -> tuple[list[str], Sequence[Any]]:
+        raw = None
         with conn.begin():
             if self._sqlite:
                 deadline = time.monotonic() + timeout
                 raw = conn.connection.driver_connection
+                assert raw is not None  # a checked-out connection always has its sqlite3 connection
                 raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
             else:
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
@@ -126,7 +128,7 @@ class SqlCollector(Collector):
                 return [d[0] for d in cur.description], cur.fetchmany(q.max_rows + 1)
             finally:
                 cur.close()
-                if self._sqlite:
+                if raw is not None:
                     raw.set_progress_handler(None, 0)
 
     def close(self) -> None:
@@ -150,7 +152,7 @@ def _shape(q: SqlQuery, columns: list[str], rows: Sequence[Any]) -> Iterable[Sam
             raise QueryError(f"column {col!r} cannot be a label name (use AS a_name; not target/query/kind)")
     seen: set[tuple] = set()
     for row in rows:
-        labels = {c: "" if v is None else str(v) for c, v in zip(label_cols, row[:-1])}
+        labels = {c: "" if v is None else str(v) for c, v in zip(label_cols, row[:-1], strict=True)}
         key = tuple(labels.values())
         if key in seen:
             raise QueryError(f"returned the labels {labels} twice")

@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from collectors.sql.statement import check_read_only
-from core.durations import Duration
 from core.configmodel import ConfigModel
+from core.durations import Duration
 from core.targets import TargetBase
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
