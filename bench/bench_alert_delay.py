@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.samples import Batch, Sample
 from composition.config import parse_config
 from composition.runtime import build_runtime
+from core.samples import Batch, Sample
 from tests.alerts.notify.servers import WebhookServer
 
 METRIC = "shop_payment_failure_ratio"

@@ -47,13 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from plotly.io.json import to_json_plotly
 
 from app import create_app
-from core.samples import Batch, Sample
 from composition.config import parse_config
-from store.config import Retention
-from core.memory import freeze_startup_heap
 from composition.runtime import build_runtime
+from core.memory import freeze_startup_heap
+from core.samples import Batch, Sample
 from dashboards import bucket_cache
 from store import Store
+from store.config import Retention
 
 DAY = 86400.0
 RANGES = ["1h", "24h", "7d", "30d"]
@@ -71,7 +71,8 @@ targets:
     url: postgresql+psycopg://lookout@127.0.0.1:1/shop
     queries:
       - {name: revenue, sql: "select 1", metric: shop_revenue_total, help: "Revenue.", kind: counter}
-  - {name: shop-pool, kind: pool, max_connections: 100, apps: [{name: web, url: "http://127.0.0.1:1/p", fields: {in_use: $.a}}]}
+  - {name: shop-pool, kind: pool, max_connections: 100,
+     apps: [{name: web, url: "http://127.0.0.1:1/p", fields: {in_use: $.a}}]}
 alerting:
   rules:
     - name: CacheHitRateLow

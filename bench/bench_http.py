@@ -94,7 +94,8 @@ def main() -> None:
 
         fresh, alive = make(False), make(True)
         session = requests.Session()
-        cycles: dict[str, list[float]] = {k: [] for k in ("lookout_fresh", "peer_get", "lookout_keepalive", "peer_session")}
+        cycles: dict[str, list[float]] = {
+            k: [] for k in ("lookout_fresh", "peer_get", "lookout_keepalive", "peer_session")}
         per: dict[str, list[float]] = {k: [] for k in cycles}
 
         def lookout(c: HttpCollector, key: str) -> None:
@@ -135,7 +136,8 @@ def main() -> None:
                "probe_median_ms": statistics.median(per[k]) * 1e3, "probe_p95_ms": pct(per[k], 0.95) * 1e3}
            for k in cycles}
     ratios = {
-        "fresh: lookout/requests.get (cycle median)": out["lookout_fresh"]["cycle_median_ms"] / out["peer_get"]["cycle_median_ms"],
+        "fresh: lookout/requests.get (cycle median)":
+            out["lookout_fresh"]["cycle_median_ms"] / out["peer_get"]["cycle_median_ms"],
         "keep-alive: lookout/Session.get (cycle median)":
             out["lookout_keepalive"]["cycle_median_ms"] / out["peer_session"]["cycle_median_ms"],
     }

@@ -31,16 +31,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import waitress  # noqa: E402
-from flask import Flask  # noqa: E402
-from prometheus_client import CollectorRegistry, make_wsgi_app  # noqa: E402
-from prometheus_client import generate_latest as pc_generate_text  # noqa: E402
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, UnknownMetricFamily  # noqa: E402
-from prometheus_client.openmetrics.exposition import generate_latest as pc_generate_om  # noqa: E402
+import waitress
+from flask import Flask
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client import generate_latest as pc_generate_text
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, UnknownMetricFamily
+from prometheus_client.openmetrics.exposition import generate_latest as pc_generate_om
 
-import exporter.views  # noqa: E402
+import exporter.views
 from core.samples import Sample
-from exporter.snapshot import GZIP_LEVEL, Snapshot  # noqa: E402
+from exporter.snapshot import GZIP_LEVEL, Snapshot
 
 TARGETS = 20
 OM_ACCEPT = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3"

@@ -42,8 +42,8 @@ import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from collectors.postgres import NAMES, PostgresCollector, PostgresTarget  # noqa: E402
-from composition.pipeline import Pipeline  # noqa: E402
+from collectors.postgres import NAMES, PostgresCollector, PostgresTarget
+from composition.pipeline import Pipeline
 
 EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 TAG = f"{os.getpid()}"
@@ -242,7 +242,8 @@ def report(r: dict) -> None:
     for name, what in [("default", "Lookout default cycle (fast fam.)"), ("full", "Lookout full cycle (12 families)"),
                        ("exporter", "postgres_exporter scrape")]:
         srv = s.get(name)
-        srv_txt = f"{sum(srv) * 1000:11.2f}{f'({srv[0] * 1000:.2f}+{srv[1] * 1000:.2f})':>14s}" if srv else f"{'n/a':>11s}{'':14s}"
+        split = f"({srv[0] * 1000:.2f}+{srv[1] * 1000:.2f})" if srv else ""
+        srv_txt = f"{sum(srv) * 1000:11.2f}{split:>14s}" if srv else f"{'n/a':>11s}{'':14s}"
         calls = f"{r['calls'][name]:7.1f}" if name in r["calls"] else f"{'n/a':>7s}"
         rt = f"{r['rt'][name]:5.1f}" if name in r["rt"] else f"{'':5s}"
         print(f"{what:34s}{w[name] * 1000:9.2f}{srv_txt}{calls}{rt}  {r['series'][name]}")

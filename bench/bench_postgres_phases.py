@@ -11,32 +11,57 @@ connection's group minus the two before) and run()'s own bookkeeping.
 Connection.run is re-implemented here step by step (same calls) to time
 inside it. Medians of the default cycle's 30 rounds.
 """
-import sys, time, statistics, collections
+import collections
+import statistics
+import sys
+import time
 from pathlib import Path
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 import bench_postgres as bp
+import psycopg
+from psycopg.rows import tuple_row
+
 import collectors.base as base
 import collectors.postgres as pgc
 from collectors.postgres import connection as cm
-import psycopg
-from psycopg.rows import tuple_row
 
 P = collections.defaultdict(list)
 cur_name = {"v": None}
 ns = time.perf_counter_ns
 
 orig_run = base.Collector.run
+
+
 def run(self):
-    t0 = ns(); self._t_submit = t0; b = orig_run(self); t1 = ns()
-    P[(self.target.name, "run")].append(t1 - t0); P[(self.target.name, "handback")].append(t1 - self._t_end); return b
+    t0 = ns()
+    self._t_submit = t0
+    b = orig_run(self)
+    t1 = ns()
+    P[(self.target.name, "run")].append(t1 - t0)
+    P[(self.target.name, "handback")].append(t1 - self._t_end)
+    return b
+
+
 base.Collector.run = run
 
 orig_collect = pgc.PostgresCollector.collect
+
+
 def collect(self):
-    t0 = ns(); P[(self.target.name, "handoff")].append(t0 - self._t_submit)
-    r = orig_collect(self); P[(self.target.name, "collect")].append(ns() - t0); self._t_end = ns(); return r
+    t0 = ns()
+    P[(self.target.name, "handoff")].append(t0 - self._t_submit)
+    r = orig_collect(self)
+    P[(self.target.name, "collect")].append(ns() - t0)
+    self._t_end = ns()
+    return r
+
+
 pgc.PostgresCollector.collect = collect
+
+
 
 def crun(self, statements):
     conn = self.open()
@@ -48,16 +73,24 @@ def crun(self, statements):
     row = cur.fetchone()
     t2 = ns()
     self.round_trips += 1
-    P[(self._tag, "execute")].append(t1 - t0); P[(self._tag, "fetch+json")].append(t2 - t1)
+    P[(self._tag, "execute")].append(t1 - t0)
+    P[(self._tag, "fetch+json")].append(t2 - t1)
     return row[0]
+
+
 cm.Connection.run = crun
 cm.Connection._tag = "?"
 
 orig_rg = pgc.PostgresCollector._run_group
+
+
 def rg(self, conn, families, dat, version, now, samples, errors):
     conn._tag = self.target.name
-    t0 = ns(); orig_rg(self, conn, families, dat, version, now, samples, errors)
+    t0 = ns()
+    orig_rg(self, conn, families, dat, version, now, samples, errors)
     P[(self.target.name, "run_group" + ("_db" if dat else ""))].append(ns() - t0)
+
+
 pgc.PostgresCollector._run_group = rg
 
 srv, uri = bp.start_pg18()
@@ -76,6 +109,7 @@ print(f"  run() wall                 {med['run']:.3f}")
 print(f"  hand-off to collect thread {med['handoff']:.3f}")
 print(f"  execute (send + wait)      {med['execute']:.3f}   of which counted server time {server:.3f}")
 print(f"  fetch + JSON decode        {med['fetch+json']:.3f}")
-print(f"  row mappers and emit       {med['run_group'] + med.get('run_group_db', 0) - med['execute'] - med['fetch+json']:.3f}")
+mappers = med["run_group"] + med.get("run_group_db", 0) - med["execute"] - med["fetch+json"]
+print(f"  row mappers and emit       {mappers:.3f}")
 print(f"  run() bookkeeping          {med['run'] - med['collect'] - med['handoff']:.3f}"
       f"   of which back from the collect thread and after it {med['handback']:.3f}")

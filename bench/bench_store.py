@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from core.samples import Batch, Sample
-from store import Store  # noqa: E402
-from store.schema import samples  # noqa: E402
+from store import Store
+from store.schema import samples
 
 T_END = 1_700_000_000.0
 
@@ -45,7 +45,7 @@ def _p95(xs: list[float]) -> float:
 def bench_ingest(store: Store, args: argparse.Namespace) -> float:
     rates = []
     t = T_END - 10 * 86400
-    for run in range(args.ingest_runs):
+    for _run in range(args.ingest_runs):
         batches = []
         for b in range(args.ingest_batches):
             t += 1

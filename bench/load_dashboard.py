@@ -30,15 +30,16 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from soak import Backend, free_port, write_config  # noqa: E402
-from core.durations import parse_duration  # noqa: E402
+from soak import Backend, free_port, write_config
+
+from core.durations import parse_duration
 
 
 def parse_outputs(spec: str):
     if not spec.startswith(".."):
         cid, prop = spec.rsplit(".", 1)
         return {"id": cid, "property": prop}
-    return [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in spec[2:-2].split("...")]
+    return [dict(zip(("id", "property"), part.rsplit(".", 1), strict=False)) for part in spec[2:-2].split("...")]
 
 
 def refresh_payloads(base: str) -> dict[str, dict]:
@@ -147,7 +148,8 @@ def main() -> int:
         "p99_ms": round(pct(ok, 0.99) * 1000, 1), "max_ms": round(max(ok) * 1000, 1) if ok else None,
         "mean_ms": round(statistics.mean(ok) * 1000, 1) if ok else None,
         "per_page": {pg: {"requests": sum(1 for x, _, _ in results if x == pg),
-                          "p95_ms": round(pct([dt for x, dt, s in results if x == pg and s in (200, 204)], 0.95) * 1000, 1)}
+                          "p95_ms": round(pct([dt for x, dt, s in results
+                                               if x == pg and s in (200, 204)], 0.95) * 1000, 1)}
                      for pg in sorted({x for x, _, _ in results})},
     }
     (out / "load_dashboard.json").write_text(json.dumps(summary, indent=2))

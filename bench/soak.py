@@ -14,7 +14,8 @@ lookout_store_samples_written_total), the file size per stored sample, and
 how far the 1-minute rollups lag behind now. By design a minute is rolled up
 once it is store.rollup.GRACE_MS (120 s) old, by a job that runs every 60 s:
 the lag of the newest rolled bucket's end swings between 120 and 180 s, plus
-the job's own run time. They keep up when it stays under 240 s. Results go to OUT/soak.json and a line per sample to OUT/rss.csv.
+the job's own run time. They keep up when it stays under 240 s. Results go
+to OUT/soak.json and a line per sample to OUT/rss.csv.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from core.durations import parse_duration  # noqa: E402
+from core.durations import parse_duration
 
 PROM = """# HELP http_requests_total Requests.
 # TYPE http_requests_total counter
@@ -69,8 +70,8 @@ class Backend:
                     body = PROM.format(n=n, e=n // 50, b1=n * 8 // 10, b2=n * 95 // 100, s=n * 0.05).encode()
                     ctype = "text/plain; version=0.0.4"
                 else:
-                    body = json.dumps({"status": "ok", "checks": {"db": {"status": "ok", "latency_ms": 2.5},
-                                                                 "cache": {"status": "ok", "latency_ms": 0.4}}}).encode()
+                    checks = {"db": {"status": "ok", "latency_ms": 2.5}, "cache": {"status": "ok", "latency_ms": 0.4}}
+                    body = json.dumps({"status": "ok", "checks": checks}).encode()
                     ctype = "application/json"
                 self.send_response(200)
                 self.send_header("Content-Type", ctype)
@@ -101,7 +102,8 @@ def write_config(path: Path, backend_port: int, pg_dsn: str, redis_url: str, db:
     interval: 15s
     base_url: http://127.0.0.1:{backend_port}
     probes:
-      - {{name: health, url: /health/{i}, health: {{dependencies: $.checks, latency: latency_ms, latency_unit: ms, overall: $.status}}}}
+      - {{name: health, url: /health/{i},
+         health: {{dependencies: $.checks, latency: latency_ms, latency_unit: ms, overall: $.status}}}}
       - {{name: metrics, url: /metrics/{i}, prometheus: {{}}}}""")
     for i in range(n_redis):
         t.append(f"  - {{name: redis-{i:02d}, kind: redis, interval: 15s, url: '{redis_url}'}}")

@@ -9,10 +9,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete
-
-from store.schema import workers
-
 ROLE = "worker"
 
 
@@ -36,5 +32,4 @@ class Membership:
 
     def leave(self) -> None:
         """Deregister at a clean stop, so the others rebalance at once instead of after the ttl."""
-        with self.store.engine.begin() as conn:
-            conn.execute(delete(workers).where(workers.c.worker_id == self.worker_id))
+        self.store.forget_worker(self.worker_id)

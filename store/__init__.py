@@ -77,6 +77,11 @@ class Store:
         with self._writer.begin() as conn:
             write.heartbeat(conn, worker_id, role, self.clock(), info)
 
+    def forget_worker(self, worker_id: str) -> None:
+        """Remove a worker's heartbeat row (a clean stop), so the others need not wait for its ttl."""
+        with self._writer.begin() as conn:
+            write.forget_worker(conn, worker_id)
+
     def check_writable(self) -> str | None:
         """None if a tiny write transaction commits, else why not (for /api/health)."""
         try:

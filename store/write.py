@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.engine import Connection
 
 from core.samples import Batch, Sample
@@ -74,6 +74,10 @@ def write_batch(conn: Connection, cache: SeriesCache, batch: Batch,
     upsert_target_status(conn, batch, interval)
     upsert_documents(conn, batch.target, batch.started_at, batch.documents)
     return written, ids
+
+
+def forget_worker(conn: Connection, worker_id: str) -> None:
+    conn.execute(delete(workers).where(workers.c.worker_id == worker_id))
 
 
 def heartbeat(conn: Connection, worker_id: str, role: str, now: float,
