@@ -11,9 +11,11 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine
+from flask import Flask
+from sqlalchemy import Connection, Engine, create_engine
 
 from demo.config import DemoConfig
 from demo.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -39,21 +41,21 @@ class Demo:
         self.redis = EmbeddedRedis(data / "redis", config.redis_port)
         self.scenarios = Scenarios(Hooks(on_start=self._scenario_started, on_stop=self._scenario_stopped))
         self.load: LoadGenerator | None = None
-        self._server = None
+        self._server: Any = None  # waitress' server: its type is private
         self._threads: list[threading.Thread] = []
         self._lock_stop = threading.Event()
         self._flush_stop = threading.Event()
         self._pool_stop = threading.Event()
-        self._shop_app = None
+        self._shop_app: Flask | None = None
         self._stopping = threading.Event()
-        self.engine = None
+        self.engine: Engine | None = None
 
     @property
     def shop_url(self) -> str:
         return f"http://127.0.0.1:{self.config.shop_port}"
 
     def start(self) -> None:
-        progress("starting embedded PostgreSQL (first start initialises it: a few seconds)")
+        progress(f"starting embedded PostgreSQL on 127.0.0.1:{self.config.postgres_port}")
         self.pg.start()
         progress("starting embedded Redis")
         self.redis.start()
@@ -62,10 +64,11 @@ class Demo:
                 conn.execute(f'CREATE DATABASE "{SHOP_DB}"')
             # The postgres target connects to this database: the view must exist here too.
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        self.engine = create_engine(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
-                                    pool_size=1, max_overflow=0)
-        schema.create(self.engine)
-        schema.refresh_daily_sales(self.engine)
+        engine = create_engine(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
+                               pool_size=1, max_overflow=0)
+        self.engine = engine
+        schema.create(engine)
+        schema.refresh_daily_sales(engine)
         self._spawn(self._refresh_loop, "demo-mv-refresh")
         progress(f"starting the demo shop on {self.shop_url} and its load ({self.config.load_rate:g} req/s)")
         self._serve_shop()
@@ -81,8 +84,8 @@ class Demo:
         app = create_shop(self.pg.dsn(SHOP_DB).replace("postgresql://", "postgresql+psycopg://"),
                           self.redis.url(), self.scenarios)
         self._shop_app = app
-        self._server = create_server(app, host="127.0.0.1", port=self.config.shop_port, threads=12)
-        t = threading.Thread(target=self._server.run, name="demo-shop", daemon=True)
+        server = self._server = create_server(app, host="127.0.0.1", port=self.config.shop_port, threads=12)
+        t = threading.Thread(target=server.run, name="demo-shop", daemon=True)
         t.start()
         self._threads.append(t)
 
@@ -127,8 +130,9 @@ class Demo:
         """Check out all but one of the shop's pooled connections and keep them (a leaking job)."""
         from demo.shop.app import MAX_OVERFLOW, POOL_SIZE
 
+        assert self._shop_app is not None  # the scenario starts after the shop
         engine = self._shop_app.extensions["shop_engine"]
-        held = []
+        held: list[Connection] = []
         try:
             while len(held) < POOL_SIZE + MAX_OVERFLOW - 1 and not self._pool_stop.is_set():
                 try:
@@ -144,7 +148,8 @@ class Demo:
         # The nightly job of a real shop, every 5 minutes here.
         while not self._stopping.wait(300):
             try:
-                schema.refresh_daily_sales(self.engine)
+                if self.engine is not None:
+                    schema.refresh_daily_sales(self.engine)
             except Exception as exc:  # noqa: BLE001 - a demo chore; the panel shows the age
                 log.warning("refreshing daily_sales: %s", exc)
 

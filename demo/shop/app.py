@@ -14,7 +14,7 @@ import time
 
 import redis
 from flask import Flask, abort, jsonify, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import QueuePool, create_engine, text
 
 from demo.shop import metrics
 from demo.shop.scenarios import Scenarios
@@ -61,7 +61,7 @@ def create_shop(db_url: str, redis_url: str, scenarios: Scenarios, *, seed: int 
 
     def cache_get(key: str) -> bytes | None:
         try:
-            return cache.get(key)
+            return cache.get(key)  # type: ignore[return-value]  # no decode_responses: bytes
         except redis.RedisError:
             return None
 
@@ -141,6 +141,7 @@ def create_shop(db_url: str, redis_url: str, scenarios: Scenarios, *, seed: int 
     @app.get("/api/pool")
     def pool():
         p = engine.pool
+        assert isinstance(p, QueuePool)  # create_engine's default for PostgreSQL, sized above
         return jsonify(size=p.size(), max=POOL_SIZE + MAX_OVERFLOW, checked_out=p.checkedout(),
                        idle=p.checkedin(), overflow=max(0, p.overflow()), waiting=waiting.waiting)
 

@@ -17,7 +17,8 @@ SCENARIOS: dict[str, str] = {
                   "(the demo's tables are too small for a missing index to hurt by itself, so pg_sleep stands in).",
     "pool_exhaustion": "A leaking batch job holds 7 of the shop's 8 pooled connections and each request holds its "
                        "connection 300 ms longer: the pool runs full and clients wait.",
-    "redis_down": "The embedded Redis server is stopped: the redis target goes down, the shop serves from the database.",
+    "redis_down": "The embedded Redis server is stopped: the redis target goes down, "
+                  "the shop serves from the database.",
     "long_lock": "A transaction holds an ACCESS EXCLUSIVE lock on products: sessions block behind it.",
 }
 
