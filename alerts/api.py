@@ -7,34 +7,130 @@
     GET    /api/silences?all=1             active and future silences (all=1: expired too)
     POST   /api/silences                   {"matchers": {...} | ["l=~re"], "ends_at"|"duration", "author", "comment"}
     DELETE /api/silences/<id>              expire now
+
+Reads go through :mod:`alerts.queries`, writes through the app's
+:class:`~alerts.engine.AlertEngine` (``init_app`` puts it in ``app.extensions``).
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
-from alerts import silences as sil
+from alerts import queries
 from alerts.acks import AckError
-from alerts.schema import alert_events, alert_state, alert_transitions
-from alerts.statemachine import OPEN
+from alerts.engine import AlertEngine
 from core.durations import parse_duration
 
-STATES = ("ok", "pending", "firing", "stale", "flapping", "open")
-_JSON_COLS = ("labels", "series_labels", "annotations", "thresholds", "flaps")
+EXTENSION = "lookout_alerts"
+
+bp = Blueprint("alerts_api", __name__, url_prefix="/api")
 
 
-def _alert(row: Any) -> dict[str, Any]:
-    d = dict(row._mapping)
-    for c in _JSON_COLS:
-        if c in d and isinstance(d[c], str):
-            d[c] = json.loads(d[c])
-    return d
+def init_app(app: Flask, engine: AlertEngine) -> None:
+    app.extensions[EXTENSION] = engine
+    app.register_blueprint(bp)
 
+
+def _engine() -> AlertEngine:
+    engine: AlertEngine = current_app.extensions[EXTENSION]
+    return engine
+
+
+def _db() -> Engine:
+    db: Engine = _engine().store.engine
+    return db
+
+
+# -- errors ---------------------------------------------------------------------
+
+@bp.errorhandler(ValueError)
+def bad_request(exc: ValueError) -> ResponseReturnValue:
+    if isinstance(exc, ValidationError):
+        msg = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return jsonify(error=msg), 400
+    return jsonify(error=str(exc)), 400
+
+
+@bp.errorhandler(AckError)
+def ack_error(exc: AckError) -> ResponseReturnValue:
+    return jsonify(error=exc.description), exc.status
+
+
+# -- alerts -------------------------------------------------------------------------
+# ids are 64-bit in the store: a larger one is a 404, not an OverflowError.
+
+@bp.get("/alerts")
+def list_alerts() -> ResponseReturnValue:
+    return jsonify(alerts=queries.alert_rows(_db(), request.args.get("state")))
+
+
+@bp.get("/alerts/<int(max=9223372036854775807):alert_id>")
+def get_alert(alert_id: int) -> ResponseReturnValue:
+    limit = min(max(int(request.args.get("limit", "200")), 1), 5000)
+    detail = queries.alert_detail(_db(), alert_id, limit)
+    if detail is None:
+        return jsonify(error=f"no alert with id {alert_id}"), 404
+    return jsonify(alert=detail.alert, transitions=detail.transitions, events=detail.events)
+
+
+@bp.post("/alerts/<int(max=9223372036854775807):alert_id>/ack")
+def ack(alert_id: int) -> ResponseReturnValue:
+    body = _body()
+    who = body.get("who")
+    if not isinstance(who, str) or not who.strip():
+        raise ValueError("who is required")
+    return jsonify(_engine().ack(alert_id, who.strip()[:200], body.get("comment")))
+
+
+@bp.get("/alerts/report")
+def report() -> ResponseReturnValue:
+    r = _engine().last_report
+    return jsonify(report=r.as_json() if r else None)
+
+
+# -- silences -----------------------------------------------------------------------
+
+@bp.get("/silences")
+def list_silences() -> ResponseReturnValue:
+    now = _engine().clock()
+    got = queries.list_silences(_db(), request.args.get("all") in ("1", "true"), now)
+    return jsonify(silences=[s.as_json(now) for s in got])
+
+
+@bp.post("/silences")
+def create_silence() -> ResponseReturnValue:
+    body = _body()
+    engine = _engine()
+    now = engine.clock()
+    starts = _epoch(body, "starts_at", now)
+    if "ends_at" in body:
+        ends = _epoch(body, "ends_at", None)
+    elif "duration" in body:
+        ends = starts + parse_duration(body["duration"])
+    else:
+        raise ValueError("give ends_at (epoch seconds) or duration (e.g. 2h)")
+    author, comment = body.get("author"), body.get("comment")
+    if not isinstance(author, str) or not isinstance(comment, str):
+        raise ValueError("author and comment are required")
+    sid = engine.silence(body.get("matchers"), starts, ends, author[:200], comment, now=now)
+    created = queries.get_silence(_db(), sid)
+    assert created is not None  # just written; pruning deletes only silences that ended long ago
+    return jsonify(silence=created.as_json(now)), 201
+
+
+@bp.delete("/silences/<int(max=9223372036854775807):silence_id>")
+def expire_silence(silence_id: int) -> ResponseReturnValue:
+    if not _engine().expire_silence(silence_id):
+        return jsonify(error=f"no active or pending silence {silence_id}"), 404
+    return jsonify(id=silence_id, status="expired")
+
+
+# -- request bodies -----------------------------------------------------------------
 
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
@@ -55,94 +151,3 @@ def _epoch(body: dict[str, Any], key: str, default: float | None) -> float:
     except ValueError:
         raise ValueError(f"{key} must be epoch seconds, not {str(value)[:40]!r}") from None
     return seconds
-
-
-def init_app(app: Flask, engine: Any) -> None:
-    bp = Blueprint("alerts_api", __name__, url_prefix="/api")
-    db = engine.store.engine
-
-    @bp.errorhandler(ValueError)
-    def bad_request(exc: ValueError):  # type: ignore[no-untyped-def]
-        if isinstance(exc, ValidationError):
-            msg = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-            return jsonify(error=msg), 400
-        return jsonify(error=str(exc)), 400
-
-    @bp.errorhandler(AckError)
-    def ack_error(exc: AckError):  # type: ignore[no-untyped-def]
-        return jsonify(error=exc.description), exc.status
-
-    @bp.get("/alerts")
-    def list_alerts():  # type: ignore[no-untyped-def]
-        state = request.args.get("state")
-        if state is not None and state not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}")
-        q = select(alert_state).order_by(alert_state.c.rule, alert_state.c.alert_key)
-        if state == "open":
-            q = q.where(alert_state.c.state.in_(OPEN))
-        elif state:
-            q = q.where(alert_state.c.state == state)
-        with db.connect() as conn:
-            return jsonify(alerts=[_alert(r) for r in conn.execute(q)])
-
-    # ids are 64-bit in the store: a larger one is a 404, not an OverflowError.
-    @bp.get("/alerts/<int(max=9223372036854775807):alert_id>")
-    def get_alert(alert_id: int):  # type: ignore[no-untyped-def]
-        limit = min(max(int(request.args.get("limit", "200")), 1), 5000)
-        with db.connect() as conn:
-            row = conn.execute(select(alert_state).where(alert_state.c.id == alert_id)).first()
-            if row is None:
-                return jsonify(error=f"no alert with id {alert_id}"), 404
-            trans = conn.execute(select(alert_transitions).where(alert_transitions.c.alert_id == alert_id)
-                                 .order_by(alert_transitions.c.id.desc()).limit(limit)).all()
-            events = conn.execute(select(alert_events).where(alert_events.c.alert_id == alert_id)
-                                  .order_by(alert_events.c.id.desc()).limit(limit)).all()
-        ev = [{**dict(e._mapping), "payload": json.loads(e.payload)} for e in events]
-        return jsonify(alert=_alert(row), transitions=[dict(t._mapping) for t in trans], events=ev)
-
-    @bp.post("/alerts/<int(max=9223372036854775807):alert_id>/ack")
-    def ack(alert_id: int):  # type: ignore[no-untyped-def]
-        body = _body()
-        who = body.get("who")
-        if not isinstance(who, str) or not who.strip():
-            raise ValueError("who is required")
-        return jsonify(engine.ack(alert_id, who.strip()[:200], body.get("comment")))
-
-    @bp.get("/alerts/report")
-    def report():  # type: ignore[no-untyped-def]
-        r = engine.last_report
-        return jsonify(report=r.as_json() if r else None)
-
-    @bp.get("/silences")
-    def list_silences():  # type: ignore[no-untyped-def]
-        now = engine.clock()
-        with db.connect() as conn:
-            got = sil.list_silences(conn, request.args.get("all") in ("1", "true"), now)
-        return jsonify(silences=[s.as_json(now) for s in got])
-
-    @bp.post("/silences")
-    def create_silence():  # type: ignore[no-untyped-def]
-        body = _body()
-        now = engine.clock()
-        starts = _epoch(body, "starts_at", now)
-        if "ends_at" in body:
-            ends = _epoch(body, "ends_at", None)
-        elif "duration" in body:
-            ends = starts + parse_duration(body["duration"])
-        else:
-            raise ValueError("give ends_at (epoch seconds) or duration (e.g. 2h)")
-        author, comment = body.get("author"), body.get("comment")
-        if not isinstance(author, str) or not isinstance(comment, str):
-            raise ValueError("author and comment are required")
-        sid = engine.silence(body.get("matchers"), starts, ends, author[:200], comment, now=now)
-        with db.connect() as conn:
-            s = next(s for s in sil.list_silences(conn, True, now) if s.id == sid)
-        return jsonify(silence=s.as_json(now)), 201
-
-    @bp.delete("/silences/<int(max=9223372036854775807):silence_id>")
-    def expire_silence(silence_id: int):  # type: ignore[no-untyped-def]
-        if not engine.expire_silence(silence_id):
-            return jsonify(error=f"no active or pending silence {silence_id}"), 404
-        return jsonify(id=silence_id, status="expired")
-
-    app.register_blueprint(bp)

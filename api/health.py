@@ -10,10 +10,13 @@ Status, in the spirit of the IETF health-check draft (pass, warn, fail):
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from api.context import ApiRuntime
 from core.masking import mask
+from core.targets import TargetBase
+from store import TargetStatus
 
 # A target is stale when its last success is older than this many intervals.
 STALE_INTERVALS = 3
@@ -21,13 +24,13 @@ HEARTBEAT_STALE_SECONDS = 45.0
 
 
 def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def health(runtime: Any) -> tuple[dict, int]:
+def health(runtime: ApiRuntime) -> tuple[dict[str, Any], int]:
     now = runtime.clock()
     secrets = runtime.config.secret_values
-    checks: dict[str, dict] = {}
+    checks: dict[str, dict[str, Any]] = {}
 
     checks["store"] = _store_check(runtime, secrets)
     store_error = checks["store"]["status"] == "fail"
@@ -53,24 +56,22 @@ def health(runtime: Any) -> tuple[dict, int]:
     return body, 503 if worst == "fail" else 200
 
 
-def _store_check(runtime: Any, secrets: frozenset[str]) -> dict:
+def _store_check(runtime: ApiRuntime, secrets: frozenset[str]) -> dict[str, Any]:
     """fail while the store takes no writes; warn while it is back but buffered batches still wait."""
     error = runtime.store.check_writable()
     check: dict[str, Any] = {"status": "fail" if error else "pass", "available": error is None}
     if error:
         check["error"] = "store unavailable: " + mask(error, secrets)
-    pipeline = getattr(runtime, "pipeline", None)
-    if pipeline is not None:
-        state = pipeline.store_state()
-        check.update(buffered_batches=state["buffered_batches"], buffered_bytes=state["buffered_bytes"],
-                     dropped_batches_total=state["dropped_batches_total"],
-                     unavailable_since=iso(state["unavailable_since"]))
-        if not error and state["buffered_batches"]:
-            check["status"] = "warn"  # writable again: the next collection writes what waits
+    state = runtime.pipeline.store_state()
+    check.update(buffered_batches=state["buffered_batches"], buffered_bytes=state["buffered_bytes"],
+                 dropped_batches_total=state["dropped_batches_total"],
+                 unavailable_since=iso(state["unavailable_since"]))
+    if not error and state["buffered_batches"]:
+        check["status"] = "warn"  # writable again: the next collection writes what waits
     return check
 
 
-def _scheduler_check(runtime: Any, now: float) -> dict:
+def _scheduler_check(runtime: ApiRuntime, now: float) -> dict[str, Any]:
     if runtime.scheduler is not None:
         ok = runtime.scheduler.running
         return {"status": "pass" if ok else "fail", "running": ok}
@@ -85,7 +86,8 @@ def _scheduler_check(runtime: Any, now: float) -> dict:
             "last_heartbeat_age_seconds": None if age is None else round(age, 3)}
 
 
-def _target_entry(target: Any, status: Any, now: float, secrets: frozenset[str]) -> dict:
+def _target_entry(target: TargetBase, status: TargetStatus | None, now: float,
+                  secrets: frozenset[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": target.name, "kind": target.kind, "interval_seconds": target.interval}
     if status is None:
         entry.update(status="warn", up=None, last_success=None, last_success_age_seconds=None,

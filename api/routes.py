@@ -1,75 +1,94 @@
 """The JSON API: ``/api/health``, ``/api/targets``, ``/api/series``.
 
+    GET /api/health                 is Lookout working, and how are its targets (api.health)
+    GET /api/targets                configured targets with their last collection
+    GET /api/series?name=&labels=   one metric's series, bucketed (start, end, points, mode)
+    GET /api/metrics                the metric names in the store
+
 All reads go through the store's query functions; parameters are parsed by
 ``api.params`` and bound by the store, never formatted into SQL.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from api import params
+from api.context import ApiRuntime
 from api.health import health, iso
 from core.masking import mask
 
+EXTENSION = "lookout_api"
 MAX_RANGE_SECONDS = 400 * 86400
 
+bp = Blueprint("api", __name__, url_prefix="/api")
 
-def init_app(app: Flask, runtime: Any) -> None:
-    bp = Blueprint("api", __name__, url_prefix="/api")
 
-    @bp.errorhandler(params.ParamError)
-    def bad_param(exc: params.ParamError):
-        return jsonify(error=str(exc), param=exc.param), 400
-
-    @bp.get("/health")
-    def get_health():
-        body, code = health(runtime)
-        return jsonify(body), code
-
-    @bp.get("/targets")
-    def get_targets():
-        statuses = {s.target: s for s in runtime.store.target_status()}
-        out = []
-        for t in runtime.config.targets:
-            s = statuses.get(t.name)
-            # Only what is safe to show: never connection settings (they may hold secrets).
-            out.append({
-                "name": t.name, "kind": t.kind, "interval_seconds": t.interval, "timeout_seconds": t.timeout,
-                "labels": dict(t.labels),
-                "up": None if s is None else bool(s.up),
-                "last_success": iso(s.last_success) if s else None,
-                "last_error": mask(s.last_error, runtime.config.secret_values) if s and s.last_error else None,
-            })
-        return jsonify(targets=out)
-
-    @bp.get("/series")
-    def get_series():
-        args = request.args
-        now = runtime.clock()
-        name = params.metric_name(args)
-        matchers = params.labels(args)
-        end = params.timestamp(args, "end", now, now)
-        start = params.timestamp(args, "start", end - 3600, now)
-        if start >= end:
-            raise params.ParamError("start", "must be before end")
-        if end - start > MAX_RANGE_SECONDS:
-            raise params.ParamError("start", "range is longer than 400 days")
-        points = params.integer(args, "points", 500, 1, 5000)
-        mode = params.choice(args, "mode", ("value", "rate"))
-        ranges = runtime.store.query_range(name, matchers, start, end, points=points, mode=mode)
-        return jsonify(
-            name=name, start=start, end=end, points=points, mode=mode,
-            series=[{
-                "labels": r.series.labels, "kind": r.series.kind,
-                "points": [[b.ts, b.min, b.max, b.avg, b.last] for b in r.points],
-            } for r in ranges],
-            columns=["ts", "min", "max", "avg", "last"],
-        )
-
-    @bp.get("/metrics")
-    def get_metric_names():
-        return jsonify(names=runtime.store.metric_names())
-
+def init_app(app: Flask, runtime: ApiRuntime) -> None:
+    app.extensions[EXTENSION] = runtime
     app.register_blueprint(bp)
+
+
+def _runtime() -> ApiRuntime:
+    runtime: ApiRuntime = current_app.extensions[EXTENSION]
+    return runtime
+
+
+@bp.errorhandler(params.ParamError)
+def bad_param(exc: params.ParamError) -> ResponseReturnValue:
+    return jsonify(error=str(exc), param=exc.param), 400
+
+
+@bp.get("/health")
+def get_health() -> ResponseReturnValue:
+    body, code = health(_runtime())
+    return jsonify(body), code
+
+
+@bp.get("/targets")
+def get_targets() -> ResponseReturnValue:
+    runtime = _runtime()
+    statuses = {s.target: s for s in runtime.store.target_status()}
+    out = []
+    for t in runtime.config.targets:
+        s = statuses.get(t.name)
+        # Only what is safe to show: never connection settings (they may hold secrets).
+        out.append({
+            "name": t.name, "kind": t.kind, "interval_seconds": t.interval, "timeout_seconds": t.timeout,
+            "labels": dict(t.labels),
+            "up": None if s is None else bool(s.up),
+            "last_success": iso(s.last_success) if s else None,
+            "last_error": mask(s.last_error, runtime.config.secret_values) if s and s.last_error else None,
+        })
+    return jsonify(targets=out)
+
+
+@bp.get("/series")
+def get_series() -> ResponseReturnValue:
+    runtime = _runtime()
+    args = request.args
+    now = runtime.clock()
+    name = params.metric_name(args)
+    matchers = params.labels(args)
+    end = params.timestamp(args, "end", now, now)
+    start = params.timestamp(args, "start", end - 3600, now)
+    if start >= end:
+        raise params.ParamError("start", "must be before end")
+    if end - start > MAX_RANGE_SECONDS:
+        raise params.ParamError("start", "range is longer than 400 days")
+    points = params.integer(args, "points", 500, 1, 5000)
+    mode = params.choice(args, "mode", ("value", "rate"))
+    ranges = runtime.store.query_range(name, matchers, start, end, points=points, mode=mode)
+    return jsonify(
+        name=name, start=start, end=end, points=points, mode=mode,
+        series=[{
+            "labels": r.series.labels, "kind": r.series.kind,
+            "points": [[b.ts, b.min, b.max, b.avg, b.last] for b in r.points],
+        } for r in ranges],
+        columns=["ts", "min", "max", "avg", "last"],
+    )
+
+
+@bp.get("/metrics")
+def get_metric_names() -> ResponseReturnValue:
+    return jsonify(names=_runtime().store.metric_names())

@@ -14,19 +14,23 @@ from dash import Dash, Input, Output, State, html, no_update
 from flask import Flask
 
 from dashboards import bucket_cache, storebanner, theme, timerange
+from dashboards.context import DashboardRuntime, Page
 from dashboards.pages import alerts, cache, latency, overview, postgres, revenue
 
-PAGES = [overview, revenue, cache, latency, postgres, alerts]
+# The page registry, in navigation order: a new page is one module and one entry here.
+PAGES: tuple[Page, ...] = (overview, revenue, cache, latency, postgres, alerts)
+PAGE_PATHS: tuple[str, ...] = tuple(p.PATH for p in PAGES)
 
 
-def init_app(server: Flask, runtime: Any) -> Dash:
+def init_app(server: Flask, runtime: DashboardRuntime) -> Dash:
     theme.serve_static(server)
     bucket_cache.for_runtime(runtime)  # the process's kept buckets, shared by every page and thread
     app = Dash(
-        "lookout.dashboards", server=server, url_base_pathname="/", title="Lookout",
+        # Dash's own hints are narrower than its documented API (a Flask server; update_title=None).
+        "lookout.dashboards", server=server, url_base_pathname="/", title="Lookout",  # type: ignore[arg-type]
         external_stylesheets=[theme.CSS_URL, "/_lookout/static/lookout.css"],
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
-        update_title=None, assets_folder="__no_assets__", serve_locally=True,
+        update_title=None, assets_folder="__no_assets__", serve_locally=True,  # type: ignore[arg-type]
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = theme.shell([(p.PATH, p.TITLE) for p in PAGES])
@@ -38,7 +42,7 @@ def init_app(server: Flask, runtime: Any) -> Dash:
     return app
 
 
-def _register_shell(app: Dash, runtime: Any) -> None:
+def _register_shell(app: Dash, runtime: DashboardRuntime) -> None:
     by_path = {p.PATH: p for p in PAGES}
 
     @app.callback(Output("page", "children"), Output("current-path", "data"),
@@ -64,9 +68,9 @@ def _register_shell(app: Dash, runtime: Any) -> None:
         from dash import ctx
         now = runtime.clock()
         trig = ctx.triggered_id
+        new_search: Any = no_update
         if trig in (None, "url"):
             v = timerange.parse_search(search, now)
-            new_search = no_update
         else:
             if rng == "custom" and not (c_from and c_to):
                 cur = timerange.parse_search(search, now)

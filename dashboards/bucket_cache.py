@@ -33,13 +33,16 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store import query as store_query
 from store.aggregate import FOREVER, Grid, Segment
 from store.rollup import GRACE_MS
 from store.series import select_series
 from store.types import Bucket, SeriesRange, to_ms
+
+if TYPE_CHECKING:  # context imports this module for BucketCache
+    from dashboards.context import DashboardRuntime
 
 MAX_ENTRIES = 1024
 MAX_BUCKETS = 1_000_000  # 48 bytes a bucket: about 50 MB at the bound
@@ -62,7 +65,7 @@ class _Entry:
         a, b = bisect_left(starts, lo), bisect_left(starts, hi)
         it = iter(self.values[series_id][5 * a:5 * b])
         return [Bucket(ts / 1000.0, mn, mx, avg, last, int(n))
-                for ts, mn, mx, avg, last, n in zip(starts[a:b], it, it, it, it, it)]
+                for ts, mn, mx, avg, last, n in zip(starts[a:b], it, it, it, it, it, strict=False)]
 
     def has_bucket(self, series_id: int, start: int) -> bool:
         starts = self.starts.get(series_id)
@@ -168,10 +171,9 @@ class BucketCache:
                 self._total -= gone.size
 
 
-def for_runtime(runtime: Any) -> BucketCache:
+def for_runtime(runtime: DashboardRuntime) -> BucketCache:
     """The process's cache: one per runtime (one runtime per process)."""
-    cache: BucketCache = runtime.bucket_cache
-    return cache
+    return runtime.bucket_cache
 
 
 def _source_at(segments: Sequence[Segment], t: int) -> str | None:

@@ -1,4 +1,4 @@
-"""The one place the dashboard asks the store (and the alert engine) for data.
+"""The one place the dashboard asks the store (and alerts.queries) for data.
 
 A page's refresh callback builds one :class:`Fetch` for its view and reads
 everything through it; reads are memoised per Fetch, so one query feeds every
@@ -13,13 +13,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts import queries as alert_queries
+from alerts.config import AlertingConfig
+from alerts.queries import OpenAlert
+from core.targets import TargetBase
 from dashboards import bucket_cache
-from dashboards.config import DashboardsConfig, Selector
+from dashboards.config import Selector
+from dashboards.context import DashboardRuntime
 from dashboards.grid import aligned_grid, grid_width, min_width, rate_points, whole_bucket
 from dashboards.series import label_match, spans_where
 from dashboards.timerange import View
@@ -31,6 +36,7 @@ TARGET_UP = "lookout_target_up"
 log = logging.getLogger("lookout.dashboards")
 
 MAX_POINTS = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,25 +47,29 @@ class Transition:
     severity: str | None
 
 
-def dashboards_config(config: Any) -> DashboardsConfig:
-    """The ``dashboards:`` section, or the defaults until Config has the field."""
-    section = getattr(config, "dashboards", None)
-    return section if isinstance(section, DashboardsConfig) else DashboardsConfig()
+def _alert_row(a: OpenAlert) -> dict[str, Any]:
+    """An open alert as the pages' tables show it (``labels``: the series' own)."""
+    return {"id": a.id, "rule": a.rule, "labels": dict(a.series_labels), "state": a.state,
+            "summary": a.annotations.get("summary", ""), "annotations": a.annotations,
+            "severity": a.severity, "value": a.value, "firing_since": a.firing_since,
+            "pending_since": a.pending_since, "last_change": a.last_change, "silenced_by": a.silenced_by,
+            "suppressed_by": a.suppressed_by, "muted_reason": a.muted_reason, "acked_by": a.acked_by,
+            "acked_at": a.acked_at}
 
 
 class Fetch:
     """The reads behind one refresh of one page, memoised."""
 
-    def __init__(self, runtime: Any, view: View, points: int | None = None) -> None:
+    def __init__(self, runtime: DashboardRuntime, view: View, points: int | None = None) -> None:
         self.runtime = runtime
         self.store = runtime.store
         self.view = view
-        self.cfg = dashboards_config(runtime.config)
+        self.cfg = runtime.config.dashboards
         self.points = min(points or self.cfg.points, MAX_POINTS)
         self.cache = bucket_cache.for_runtime(runtime)
-        self._memo: dict[tuple, Any] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
-    def _once(self, key: tuple, load: Callable[[], Any]) -> Any:
+    def _once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         if key not in self._memo:
             self._memo[key] = load()
         return self._memo[key]
@@ -127,7 +137,7 @@ class Fetch:
         return max((float(t.interval) for t in self.targets()), default=15.0)
 
     # -- config ------------------------------------------------------------------
-    def targets(self, kind: str | None = None) -> list[Any]:
+    def targets(self, kind: str | None = None) -> list[TargetBase]:
         return [t for t in self.runtime.config.targets if kind is None or t.kind == kind]
 
     def why_missing(self, kinds: Sequence[str], metric: str | None = None, what: str = "") -> str | None:
@@ -149,69 +159,46 @@ class Fetch:
             return None  # a document-backed panel of a live target: empty means nothing to list
         return f"{what or metric} is not reported by {', '.join(t.name for t in targets)}"
 
-    # -- alerting (optional until the alert engine lands) --------------------------
+    # -- alerting: read through alerts.queries, never the alert tables --------------
     def thresholds(self, objective_id: str, metrics: Sequence[str] = ()) -> tuple[float | None, float | None]:
         """(warning, critical) for a panel: from the alert rule on its metric when
         alerting is configured, else from the scorecard objective of that id."""
-        alerting = getattr(self.runtime.config, "alerting", None)
-        for rule in getattr(alerting, "rules", None) or []:
-            try:
-                if set(metrics) & set(rule.metrics()):
-                    return rule.warning, rule.critical
-            except AttributeError:
-                break
+        for rule in self.runtime.config.alerting.rules:
+            if set(metrics) & rule.metrics():
+                return rule.warning, rule.critical
         obj = self.cfg.objective(objective_id)
         if obj is None:
             return None, None
         return obj.warning, obj.target
 
-    def alerting(self) -> Any:
+    def alerting(self) -> AlertingConfig | None:
         """The ``alerting:`` config section, or None when no alert rule is configured."""
-        section = getattr(self.runtime.config, "alerting", None)
-        return section if section is not None and getattr(section, "rules", None) else None
+        section = self.runtime.config.alerting
+        return section if section.rules else None
 
-    def _read_alerting(self, what: str, read: Callable[[Connection], Any]) -> Any:
-        """``read(conn)`` on the alert tables; nothing when no rule is configured or the read fails."""
+    def _read_alerting(self, what: str, read: Callable[[Engine], list[T]]) -> list[T]:
+        """``read(db)`` through alerts.queries; nothing when no rule is configured or the read fails."""
         if self.alerting() is None:
             return []
         try:
-            with self.store.engine.connect() as conn:
-                return read(conn)
+            return read(self.store.engine)
         except SQLAlchemyError:
             log.exception("reading %s failed (alert tables not migrated?)", what)
             return []
 
     def alerts(self) -> list[dict[str, Any]]:
-        """Open alert instances (pending, firing, stale, flapping) from the engine's state table."""
-        from alerts.history import open_annotations
-        from alerts.state_store import load_all
-
-        def read(conn: Connection) -> list[dict[str, Any]]:
-            # The state rows carry the annotations rendered at the last evaluation;
-            # the engine's Stored type does not, so they are read beside it.
-            stored, notes = load_all(conn), open_annotations(conn)
-            out = []
-            for st in stored.values():
-                s = st.state
-                if s.state == "ok":
-                    continue
-                ann = notes.get(st.id, {}) if st.id is not None else {}
-                out.append({"id": st.id, "rule": st.rule, "labels": dict(st.series_labels), "state": s.state,
-                            "summary": ann.get("summary", ""), "annotations": ann,
-                            "severity": s.severity, "value": s.value, "firing_since": s.firing_since,
-                            "pending_since": s.pending_since, "last_change": s.last_change,
-                            "silenced_by": st.silenced_by, "suppressed_by": st.suppressed_by,
-                            "muted_reason": st.muted_reason, "acked_by": st.acked_by, "acked_at": st.acked_at})
+        """Open alert instances (pending, firing, stale, flapping): firing first, then by severity and rule."""
+        def read(db: Engine) -> list[dict[str, Any]]:
+            out = [_alert_row(a) for a in alert_queries.open_alerts(db)]
             rank = {"critical": 0, "warning": 1}
             out.sort(key=lambda a: (a["state"] != "firing", rank.get(a["severity"] or "", 2), a["rule"]))
             return out
         return self._once(("alerts",), lambda: self._read_alerting("alert state", read))
 
     def silences(self, include_expired: bool = True) -> list[dict[str, Any]]:
-        from alerts.silences import list_silences
         now = self.runtime.clock()
         return self._once(("silences", include_expired), lambda: self._read_alerting(
-            "silences", lambda conn: [s.as_json(now) for s in list_silences(conn, include_expired, now)]))
+            "silences", lambda db: [s.as_json(now) for s in alert_queries.list_silences(db, include_expired, now)]))
 
     def transitions(self, metrics: Iterable[str] | None = None) -> list[Transition]:
         """Alert state changes inside the view, for marks on the time axes.
@@ -221,16 +208,15 @@ class Fetch:
         panel; without it, every rule's. A cache-stampede alert does not belong
         on the revenue page's charts.
         """
-        from alerts.history import transitions_between
-
-        def read(conn: Connection) -> list[Transition]:
-            got = transitions_between(conn, self.view.start, self.view.end, limit=500)
+        def read(db: Engine) -> list[Transition]:
+            got = alert_queries.transitions_between(db, self.view.start, self.view.end, limit=500)
             return [Transition(c.at, c.rule, c.to_state, c.to_severity) for c in got]
         every = self._once(("transitions",), lambda: self._read_alerting("alert transitions", read))
         if metrics is None:
             return every
         wanted = set(metrics) | {TARGET_UP}
-        rules = {r.name for r in (self.alerting().rules if self.alerting() else []) if r.metrics() & wanted}
+        alerting = self.alerting()
+        rules = {r.name for r in (alerting.rules if alerting else []) if r.metrics() & wanted}
         return [t for t in every if t.rule in rules]
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -242,7 +228,7 @@ class Fetch:
     def down_spans(self, targets: Iterable[str]) -> list[tuple[float, float, str]]:
         """Spans (start, end, target) where a target reported up=0, from bucket minimums."""
         wanted = set(targets)
-        out = []
+        out: list[tuple[float, float, str]] = []
         for r in self.ranges("lookout_target_up"):
             name = r.series.labels.get("target", "")
             if name in wanted:

@@ -35,11 +35,11 @@ def evaluate(obj: Objective, fetch: Fetch) -> Score:
     elif obj.measure == "gauge_ratio":
         good = [r for s in obj.good for r in fetch.selected(s, points=pts)]
         total = [r for s in obj.total for r in fetch.selected(s, points=pts)]
-        num, den = series.weighted_mean(good), series.weighted_mean(total)
+        mean_good, mean_total = series.weighted_mean(good), series.weighted_mean(total)
         # Means of sums, not sums of means: several pools each report a size.
-        num = None if num is None else num * len(good)
-        den = None if den is None else den * len(total)
-        value = num / den if num is not None and den else None
+        num = None if mean_good is None else mean_good * len(good)
+        whole = None if mean_total is None else mean_total * len(total)
+        value = num / whole if num is not None and whole else None
         spark = series.pairs_line(obj.title, series.ratio_series(series.sum_by_ts(good), series.sum_by_ts(total)))
         metrics = [s.metric for s in obj.good + obj.total]
     elif obj.measure == "quantile":

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask
 
 from webauth import configview, openapi, views
+from webauth.config import AuthConfig
+from webauth.context import WebauthRuntime
 from webauth.guard import Guard, install_open_mode
 
 log = logging.getLogger("lookout.auth")
 SESSION_COOKIE = "lookout_session"
 
 
-def cookies_secure(auth: Any, public_url: str | None) -> bool:
+def cookies_secure(auth: AuthConfig, public_url: str | None) -> bool:
     if auth.cookie_secure == "auto":
         return bool(public_url and public_url.lower().startswith("https://"))
     return bool(auth.cookie_secure)
 
 
-def init_app(app: Flask, runtime: Any) -> None:
+def init_app(app: Flask, runtime: WebauthRuntime) -> None:
     config = runtime.config
-    auth = getattr(config, "auth", None)
+    auth = config.auth
     if auth is None:
         install_open_mode(app, config.server.public_url)
     else:
@@ -49,7 +50,6 @@ def init_app(app: Flask, runtime: Any) -> None:
         # First in line: nothing else runs for a request the guard refuses.
         app.before_request_funcs.setdefault(None, []).insert(0, guard.before_request)
         app.after_request(guard.after_request)
-        app.extensions["lookout_guard"] = guard
-        views.init_app(app, guard)
+        views.init_app(app, guard)  # keeps it as app.extensions["lookout_guard"]
     openapi.init_app(app)
     configview.init_app(app, runtime)

@@ -19,11 +19,13 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, g, jsonify, redirect, request, session
 from werkzeug.security import check_password_hash
+from werkzeug.wrappers import Response as BaseResponse
 
 from webauth.config import AuthConfig, token_hash
 
@@ -49,7 +51,7 @@ def password_binding(secret: str, password_hash: str) -> str:
 
 
 class Guard:
-    def __init__(self, auth: AuthConfig, clock: Any, secure: bool) -> None:
+    def __init__(self, auth: AuthConfig, clock: Callable[[], float], secure: bool) -> None:
         self.auth = auth
         self.clock = clock
         self.secure = secure
@@ -92,7 +94,7 @@ class Guard:
         return False
 
     # -- the hook ----------------------------------------------------------------
-    def before_request(self) -> Response | None:
+    def before_request(self) -> BaseResponse | None:
         path = request.path
         g.lookout_principal = None
         if path == "/metrics":
@@ -137,7 +139,7 @@ class Guard:
             _trim_health(response)
         return response
 
-    def set_csrf_cookie(self, response: Response, value: str) -> None:
+    def set_csrf_cookie(self, response: BaseResponse, value: str) -> None:
         # Not HttpOnly on purpose: Dash's renderer reads it to send X-CSRFToken.
         response.set_cookie(CSRF_COOKIE, value, secure=self.secure, httponly=False,
                             samesite=self.auth.same_site, path="/", max_age=int(self.auth.session_lifetime))

@@ -1,12 +1,14 @@
 """Alerts: firing and recent, history timeline, silences (create, expire), acks, outbox."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboards import figures
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
 from dashboards.pages.common import (
     age,
@@ -22,7 +24,7 @@ PATH, TITLE = "/alerts", "Alerts"
 DURATIONS = {"1h": 3600, "4h": 4 * 3600, "24h": 86400, "7d": 7 * 86400}
 
 
-def layout(runtime: Any) -> Any:
+def layout(runtime: DashboardRuntime) -> Any:
     form = dbc.Form([
         dbc.Row([
             dbc.Col(dbc.Input(id="sil-matchers", placeholder="alertname=HighLatency, target=shop-api", size="sm"),
@@ -48,15 +50,7 @@ def layout(runtime: Any) -> Any:
     ])
 
 
-def _engine(runtime: Any) -> Any:
-    eng = runtime.alert_engine
-    if eng is None:
-        from alerts.engine import AlertEngine
-        eng = AlertEngine(runtime.config, runtime.store, clock=runtime.clock)
-    return eng
-
-
-def register(app: Dash, runtime: Any) -> Any:
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [Output("al-open", "children")] + panel_outputs("al-history")
     outputs += [Output("al-silences", "children"), Output("al-outbox", "children")]
 
@@ -103,13 +97,18 @@ def register(app: Dash, runtime: Any) -> Any:
     return register_page(app, runtime, outputs, build, [Input("alerts-bump", "data")])
 
 
-def act(runtime: Any, _create: Any, expire_clicks: list, ack_clicks: list, matchers: str | None,
-        duration: str | None, author: str | None, comment: str | None, bump: int | None) -> tuple:
+def act(runtime: DashboardRuntime, _create: Any, expire_clicks: list[int | None], ack_clicks: list[int | None],
+        matchers: str | None, duration: str | None, author: str | None, comment: str | None,
+        bump: int | None) -> tuple[Any, Any]:
+    """Silence, expire or ack, written by the runtime's alert engine (never one of the page's own)."""
     trig = ctx.triggered_id
     if trig is None or (isinstance(trig, dict) and not any(expire_clicks + ack_clicks)):
         return no_update, no_update
+    eng = runtime.alert_engine
+    if eng is None:
+        return dbc.Alert("alerting does not run in this process: nothing can be written here", color="warning",
+                         className="py-1"), no_update
     try:
-        eng = _engine(runtime)
         now = runtime.clock()
         if trig == "sil-create":
             pairs = dict(p.split("=", 1) for p in (matchers or "").replace(" ", "").split(",") if "=" in p)

@@ -1,12 +1,14 @@
 """Cache hit rates: Redis keyspace, the application's X-Cache, PostgreSQL buffers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
 from dashboards import figures, series
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
@@ -15,7 +17,7 @@ PATH, TITLE = "/cache", "Cache"
 PANELS = ["redis-hit", "app-hit", "pg-hit", "evictions", "memory"]
 
 
-def layout(runtime: Any) -> Any:
+def layout(runtime: DashboardRuntime) -> Any:
     return html.Div([
         dbc.Row([dbc.Col(panel("redis-hit", "Redis keyspace hit ratio"), lg=4, className="mb-2"),
                  dbc.Col(panel("app-hit", "Application cache hit ratio (X-Cache)"), lg=4, className="mb-2"),
@@ -44,12 +46,13 @@ METRICS = (
 )
 
 
-def register(app: Dash, runtime: Any) -> Any:
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)] + [Output("cache-tables", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
-                  "x_range": (fetch.view.start, fetch.view.end)}
+        common: dict[str, Any] = {
+            "theme": theme, "transitions": fetch.transitions(METRICS),
+            "x_range": (fetch.view.start, fetch.view.end)}
         redis_down = fetch.down_spans(t.name for t in fetch.targets("redis"))
         out: list[Any] = []
 
@@ -96,7 +99,7 @@ def register(app: Dash, runtime: Any) -> Any:
 
 
 def _ratio_panel(fetch: Fetch, num: list, rest: list, by: str, kinds: list[str], metric: str,
-                 objective: str, common: dict, down: list, what: str = "") -> tuple:
+                 objective: str, common: dict[str, Any], down: list, what: str = "") -> tuple:
     reason = fetch.why_missing(kinds, metric, what)
     if reason:
         return missing(reason, common["theme"])
@@ -113,7 +116,7 @@ def _ratio_panel(fetch: Fetch, num: list, rest: list, by: str, kinds: list[str],
 
 
 def _tables(fetch: Fetch) -> Any:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s, _ts, v in fetch.latest("lookout_pg_table_heap_cache_hit_ratio"):
         rows.append({"table": f"{s.labels.get('datname', '')}.{s.labels.get('schemaname', '')}."
                               f"{s.labels.get('relname', '')}", "ratio": v})

@@ -9,9 +9,10 @@ from dash import Dash, Input, Output, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import figures
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
-from store.availability import store_unavailable
 from dashboards.timerange import parse_search
+from store.availability import store_unavailable
 
 HIDDEN = {"display": "none"}
 
@@ -34,7 +35,7 @@ def missing(reason: str, theme: str) -> tuple:
     return figures.empty(theme), HIDDEN, dbc.Alert(reason, color="secondary", className="py-2 my-2 lk-small")
 
 
-def register_page(app: Dash, runtime: Any, outputs: Sequence[Output],
+def register_page(app: Dash, runtime: DashboardRuntime, outputs: Sequence[Output],
                   build: Callable[[Fetch, str], Sequence[Any]],
                   extra_inputs: Sequence[Input] = ()) -> Callable[..., Any]:
     """Wire ``build(fetch, theme) -> values for outputs`` to the refresh inputs; returns the callback."""

@@ -2,12 +2,14 @@
 and the statements that cost the most, so a spike can be traced to a query."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
 from dashboards import figures, scorecard, series
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
@@ -17,7 +19,7 @@ PANELS = ["lat-all", "lat-route", "lat-probe", "err-ratio"]
 APP_Q = "lookout_http_app_request_duration_seconds"
 
 
-def layout(runtime: Any) -> Any:
+def layout(runtime: DashboardRuntime) -> Any:
     return html.Div([
         dbc.Row([dbc.Col(panel("lat-all", "Application p50 / p95 / p99 (all routes)"), lg=6, className="mb-2"),
                  dbc.Col(panel("lat-route", "Application p95 per route"), lg=6, className="mb-2")]),
@@ -44,14 +46,15 @@ METRICS = (
 )
 
 
-def register(app: Dash, runtime: Any) -> Any:
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output("stmt-total", "children"), Output("stmt-mean", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
-                  "x_range": (fetch.view.start, fetch.view.end),
-                  "down": fetch.down_spans(t.name for t in fetch.targets("http"))}
+        common: dict[str, Any] = {
+            "theme": theme, "transitions": fetch.transitions(METRICS),
+            "x_range": (fetch.view.start, fetch.view.end),
+            "down": fetch.down_spans(t.name for t in fetch.targets("http"))}
         out: list[Any] = []
         p95 = fetch.thresholds("p95_latency", [APP_Q])
         reason = fetch.why_missing(["http"], APP_Q, "an application histogram (a probe with prometheus:)")
@@ -81,7 +84,7 @@ def register(app: Dash, runtime: Any) -> Any:
         if reason:
             out += missing(reason, theme)
         else:
-            errs = [series.line(r, "max", name={"*": "all routes"}.get(route := r.series.labels.get("route", ""), route))
+            errs = [series.line(r, "max", name=_route_name(r.series.labels.get("route", "")))
                     for r in fetch.ranges("lookout_http_app_error_ratio")]
             out += shown(figures.timeseries(errs[:12], unit="ratio",
                                             thresholds=fetch.thresholds("error_rate", ["lookout_http_app_error_ratio"]),
@@ -90,6 +93,10 @@ def register(app: Dash, runtime: Any) -> Any:
         return out
 
     return register_page(app, runtime, outputs, build)
+
+
+def _route_name(route: str) -> str:
+    return "all routes" if route == "*" else route
 
 
 STMT_COLUMNS = [("target", "Target"), ("datname", "DB"), ("calls", "Calls"), ("total_seconds", "Total"),

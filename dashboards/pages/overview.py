@@ -1,20 +1,22 @@
 """Overview: is anything wrong, since when, how bad -- in one glance."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, dcc, html
 
 from dashboards import figures, scorecard
-from dashboards.fetch import Fetch, dashboards_config
+from dashboards.context import DashboardRuntime
+from dashboards.fetch import Fetch
 from dashboards.pages.common import age, register_page, table
 
 PATH, TITLE = "/", "Overview"
 
 
-def layout(runtime: Any) -> Any:
-    cfg = dashboards_config(runtime.config)
+def layout(runtime: DashboardRuntime) -> Any:
+    cfg = runtime.config.dashboards
     tiles = [dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(o.title, className="lk-small text-body-secondary"),
         html.Div([html.Span("–", id=f"score-{o.id}-value", className="lk-value me-2"),
@@ -34,8 +36,8 @@ def layout(runtime: Any) -> Any:
     ])
 
 
-def register(app: Dash, runtime: Any) -> Any:
-    cfg = dashboards_config(runtime.config)
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
+    cfg = runtime.config.dashboards
     outputs = [Output("ov-health", "children"), Output("ov-alerts", "children")]
     for o in cfg.scorecard:
         outputs += [Output(f"score-{o.id}-value", "children"), Output(f"score-{o.id}-badge", "children"),

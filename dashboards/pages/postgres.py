@@ -1,12 +1,14 @@
 """PostgreSQL: connections, pool, locks, long transactions, vacuum, indexes, sizes, replication."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
 from dashboards import figures, series
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
 from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
@@ -20,7 +22,7 @@ def _card(title: str, body_id: str) -> Any:
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(id=body_id)], className="lk-panel h-100 shadow-sm")
 
 
-def layout(runtime: Any) -> Any:
+def layout(runtime: DashboardRuntime) -> Any:
     def col(c: Any, lg: int = 4) -> Any:
         return dbc.Col(c, lg=lg, className="mb-2")
     return html.Div([
@@ -55,14 +57,15 @@ METRICS = (
 )
 
 
-def register(app: Dash, runtime: Any) -> Any:
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output(i, "children") for i in ("pg-oldest", "pg-blocking", "pg-vacuum", "pg-indexes")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common = {"theme": theme, "transitions": fetch.transitions(METRICS),
-                  "x_range": (fetch.view.start, fetch.view.end),
-                  "down": fetch.down_spans(t.name for t in fetch.targets("postgres"))}
+        common: dict[str, Any] = {
+            "theme": theme, "transitions": fetch.transitions(METRICS),
+            "x_range": (fetch.view.start, fetch.view.end),
+            "down": fetch.down_spans(t.name for t in fetch.targets("postgres"))}
         out: list[Any] = []
 
         def series_panel(metric: str, *, by: str | None = None, pick: str = "avg", unit: str = "count",
@@ -92,8 +95,8 @@ def register(app: Dash, runtime: Any) -> Any:
             util = [series.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
                     for r in fetch.ranges("lookout_pool_utilization_ratio")]
             waiting = fetch.ranges("lookout_pool_waiting_clients")
-            fig = figures.timeseries(util[:8], unit="ratio", **pool_common,
-                                     thresholds=fetch.thresholds("pool_utilisation", ["lookout_pool_utilization_ratio"]))
+            limits = fetch.thresholds("pool_utilisation", ["lookout_pool_utilization_ratio"])
+            fig = figures.timeseries(util[:8], unit="ratio", **pool_common, thresholds=limits)
             if waiting:
                 fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
                                     "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
@@ -154,8 +157,10 @@ def _vacuum(fetch: Fetch) -> Any:
             for s, _t, v in fetch.latest("pg_stat_user_tables_n_dead_tup")}
     age = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
            for s, _t, v in fetch.latest("lookout_pg_table_vacuum_age_seconds")}
-    rows = [{"table": ".".join(x or "" for x in k), "dead": dead.get(k), "vacuum_age_h": (age[k] / 3600) if k in age else None}
-            for k in set(dead) | set(age)]
+    rows: list[dict[str, Any]] = [
+        {"table": ".".join(x or "" for x in k), "dead": dead.get(k),
+         "vacuum_age_h": age[k] / 3600 if k in age else None}
+        for k in set(dead) | set(age)]
     rows.sort(key=lambda r: -(r["dead"] or 0))
     return table(rows[:12], [("table", "Table"), ("dead", "Dead tuples"), ("vacuum_age_h", "Since vacuum (h)")],
                  empty=fetch.why_missing(["postgres"], "pg_stat_user_tables_n_dead_tup") or "no tables")

@@ -2,15 +2,17 @@
 against the same period a week earlier."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
 from dashboards import figures, series
+from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
-from dashboards.series import Line
 from dashboards.pages.common import missing, panel_outputs, register_page, shown
+from dashboards.series import Line
 from dashboards.theme import panel
 
 PATH, TITLE = "/revenue", "Revenue"
@@ -18,7 +20,7 @@ PANELS = ["rev-hour", "rev-day", "orders", "pay-fail"]
 WEEK = 7 * 86400.0
 
 
-def layout(runtime: Any) -> Any:
+def layout(runtime: DashboardRuntime) -> Any:
     return html.Div([
         dbc.Row([dbc.Col(panel("rev-hour", "Revenue per hour (dotted: a week earlier)"), lg=6, className="mb-2"),
                  dbc.Col(panel("rev-day", "Revenue per day"), lg=6, className="mb-2")]),
@@ -37,15 +39,16 @@ def _with_week_before(fetch: Fetch, metric: str, scale: float, name: str, matche
     return [cur, old]
 
 
-def register(app: Dash, runtime: Any) -> Any:
+def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
         b = fetch.cfg.business
         v = fetch.view
-        common = {"theme": theme, "transitions": fetch.transitions((b.revenue, b.orders, b.payments)),
-                  "x_range": (v.start, v.end),
-                  "down": fetch.down_spans(t.name for t in fetch.targets("sql"))}
+        common: dict[str, Any] = {
+            "theme": theme, "transitions": fetch.transitions((b.revenue, b.orders, b.payments)),
+            "x_range": (v.start, v.end),
+            "down": fetch.down_spans(t.name for t in fetch.targets("sql"))}
         out: list[Any] = []
         reason = fetch.why_missing(["sql"], b.revenue, "a revenue counter")
         if reason:
@@ -85,8 +88,7 @@ def register(app: Dash, runtime: Any) -> Any:
             # The promise is on success (>= 98 %); the panel shows failures, so flip it.
             flip = (None if w is None or w > 1 else 1 - w, None if c is None or c > 1 else 1 - c)
             if fetch.cfg.objective("payment_success") is None or any(
-                    set(r.metrics()) & {b.payments} for r in getattr(getattr(runtime.config, "alerting", None),
-                                                                    "rules", []) or []):
+                    b.payments in r.metrics() for r in runtime.config.alerting.rules):
                 flip = (w, c)
             fig = figures.timeseries([cur, old], unit="ratio", thresholds=flip, **common)
             _dotted(fig)

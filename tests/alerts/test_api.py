@@ -1,10 +1,10 @@
-"""The alerting JSON API through Flask's test client."""
+"""The alerting JSON API through Flask's test client, and the read API (alerts.queries) behind it."""
 from __future__ import annotations
 
 import pytest
 from flask import Flask
 
-from alerts import api
+from alerts import api, queries
 from tests.alerts.conftest import alerting, put, rule, states
 
 
@@ -60,3 +60,56 @@ def test_acking_needs_who_and_an_open_alert(setup):
     assert client.post(f"/api/alerts/{aid}/ack", json={}).status_code == 400
     assert client.post(f"/api/alerts/{aid}/ack", json={"who": "bob"}).status_code == 409
     assert client.post("/api/alerts/999/ack", json={"who": "bob"}).status_code == 404
+
+
+def test_an_unknown_state_filter_is_a_400_naming_the_choices(setup):
+    r = setup[0].get("/api/alerts?state=burning")
+    assert r.status_code == 400 and "open" in r.get_json()["error"]
+
+
+def test_an_alert_that_does_not_exist_is_a_404(setup):
+    assert setup[0].get("/api/alerts/999").status_code == 404
+    assert setup[0].get("/api/alerts/99999999999999999999").status_code == 404
+
+
+# -- the read API -------------------------------------------------------------------
+
+def test_open_alerts_are_the_ones_not_ok_with_their_rendered_annotations(store, clock, make_engine):
+    engine = make_engine(alerting(rule(annotations={"summary": "{labels[target]} at {value:.1f}"})))
+    put(store, clock, 1.5, target="a")
+    put(store, clock, 0.5, target="b")
+    engine.evaluate()
+    [a] = queries.open_alerts(store.engine)
+    assert (a.rule, a.series_labels, a.state, a.severity) == ("high", {"target": "a"}, "firing", "warning")
+    assert a.annotations["summary"] == "a at 1.5"
+
+
+def test_alert_rows_filter_on_open_and_refuse_an_unknown_state(store, clock, make_engine):
+    engine = make_engine(alerting(rule()))
+    put(store, clock, 1.5, target="a")
+    put(store, clock, 0.5, target="b")
+    engine.evaluate()
+    assert [r["series_labels"] for r in queries.alert_rows(store.engine, "open")] == [{"target": "a"}]
+    assert len(queries.alert_rows(store.engine)) == 2
+    with pytest.raises(ValueError, match="state must be one of"):
+        queries.alert_rows(store.engine, "burning")
+
+
+def test_transitions_between_keep_to_the_window_oldest_first(store, clock, make_engine):
+    engine = make_engine(alerting(rule(**{"for": 30.0})))
+    start = clock.now
+    for v in (1.5, 1.5, 1.5, 0.5):
+        put(store, clock, v)
+        engine.evaluate()
+        clock.advance(15)
+    got = queries.transitions_between(store.engine, start, clock.now)
+    assert [(c.from_state, c.to_state) for c in got] == [("ok", "pending"), ("pending", "firing"), ("firing", "ok")]
+    assert [c.to_state for c in queries.transitions_between(store.engine, start + 1, start + 40)] == ["firing"]
+
+
+def test_a_silence_is_read_back_by_its_id_and_an_unknown_id_is_none(store, clock, make_engine):
+    engine = make_engine(alerting(rule()))
+    sid = engine.silence({"target": "a"}, None, clock.now + 60, "ana", "upgrade")
+    got = queries.get_silence(store.engine, sid)
+    assert got is not None and (got.author, got.ends_at) == ("ana", clock.now + 60)
+    assert queries.get_silence(store.engine, sid + 1) is None

@@ -20,6 +20,8 @@ import psutil
 import pytest
 import requests
 
+from dashboards import PAGE_PATHS
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config.yaml"
 TARGET_METRICS = {  # a metric each target of the shipped config produces
@@ -27,7 +29,7 @@ TARGET_METRICS = {  # a metric each target of the shipped config produces
     "shop-pool": "lookout_pool_utilization_ratio", "shop-cache": "redis_up",
     "shop-api": "lookout_http_probe_success", "shop-business": "shop_orders_total",
 }
-PAGES = ["/", "/revenue", "/cache", "/latency", "/postgres", "/alerts", "/demo/notifications"]
+PAGES = [*PAGE_PATHS, "/demo/notifications"]
 
 pytestmark = [pytest.mark.slow,
               # selenium 4.2 (the newest dash[testing] allows) calls urllib3's deprecated getheader().

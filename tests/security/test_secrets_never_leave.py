@@ -12,6 +12,7 @@ import time
 import requests
 from werkzeug.security import generate_password_hash
 
+from dashboards import PAGE_PATHS
 from tests.test_app_cli import ROOT, free_port
 
 SECRETS = {
@@ -72,8 +73,8 @@ def test_no_secret_appears_in_logs_api_metrics_or_dashboard(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, **SECRETS}
-    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", str(ROOT / "app.py"), "--config", str(cfg), "--port", str(port),
-                             "--log-level", "DEBUG"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", str(ROOT / "app.py"), "--config", str(cfg),
+                             "--port", str(port), "--log-level", "DEBUG"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     answers: dict[str, str] = {}
     api, browser = requests.Session(), requests.Session()
@@ -113,7 +114,7 @@ def test_no_secret_appears_in_logs_api_metrics_or_dashboard(tmp_path):
             answers["dash " + path] = res.text
         deps = browser.get(f"{base}/_dash-dependencies", timeout=10).json()
         route = next(d for d in deps if d["output"].startswith("..page.children"))
-        for page_path in ["/", "/revenue", "/cache", "/latency", "/postgres", "/alerts"]:
+        for page_path in PAGE_PATHS:
             body = {"output": route["output"], "outputs": [{"id": "page", "property": "children"},
                                                            {"id": "current-path", "property": "data"}],
                     "inputs": [{"id": "url", "property": "pathname", "value": page_path}],
