@@ -127,7 +127,7 @@ def get_silence(db: Engine, silence_id: int) -> Silence | None:
     with db.connect() as conn:
         row = conn.execute(select(silences).where(silences.c.id == silence_id)).first()
     # alerts.silences keeps its row reader private; this read belongs to the same package.
-    return sil._row(row) if row is not None else None
+    return sil.silence_from_row(row) if row is not None else None
 
 
 def _state_json(row: Row[Any]) -> dict[str, Any]:

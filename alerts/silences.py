@@ -79,7 +79,7 @@ def expire(writer: Writer, silence_id: int, now: float) -> bool:
         return res.rowcount == 1
 
 
-def _row(r: Any) -> Silence:
+def silence_from_row(r: Any) -> Silence:
     return Silence(id=r.id, matchers=_MATCHERS.validate_python(json.loads(r.matchers)), starts_at=r.starts_at,
                    ends_at=r.ends_at, author=r.author, comment=r.comment, created_at=r.created_at,
                    expired_at=r.expired_at)
@@ -89,7 +89,7 @@ def list_silences(conn: Connection, include_expired: bool, now: float) -> list[S
     q = select(silences).order_by(silences.c.id)
     if not include_expired:
         q = q.where(silences.c.ends_at > now)
-    return [_row(r) for r in conn.execute(q)]
+    return [silence_from_row(r) for r in conn.execute(q)]
 
 
 def active(conn: Connection, now: float) -> list[Silence]:
