@@ -23,15 +23,10 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerts.matchers import Matcher, parse_matchers
+from alerts.notify.config import NotificationsConfig
 from alerts.templates import check as check_template
-from core.durations import Duration
 from core.configmodel import ConfigModel
-
-try:  # NOTIFY owns the notification settings; alerting works without them.
-    from alerts.notify.config import NotificationsConfig
-except ImportError:  # pragma: no cover - only while alerts/notify is being written
-    class NotificationsConfig(ConfigModel):  # type: ignore[no-redef]
-        pass
+from core.durations import Duration
 
 _RULE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 Agg = Literal["last", "avg", "min", "max", "p95", "rate", "increase", "delta"]
@@ -80,23 +75,24 @@ class Ratio(ConfigModel):
 class Clear(ConfigModel):
     """Hysteresis: a firing level ends only once the value is past these (default: the threshold)."""
 
-    warning: float | None = None
-    critical: float | None = None
+    warning: float | None = Field(None, description="A warning ends once the value is past this.")
+    critical: float | None = Field(None, description="A critical level ends once the value is past this.")
 
 
 class Rule(ConfigModel):
     name: str = Field(pattern=_RULE_NAME, description="Unique; becomes the `alertname` label.")
     expr: Expr | None = None
     ratio: Ratio | None = None
-    op: Op = ">"
-    warning: float | None = None
-    critical: float | None = None
+    op: Op = Field(">", description="How the value is compared with `warning` and `critical`: `>` fires above them.")
+    warning: float | None = Field(None, description="Warning level: fires when `value op warning` holds.")
+    critical: float | None = Field(None, description="Critical level: fires when `value op critical` holds.")
     clear: Clear = Field(default_factory=Clear, description="A number is the warning clear level.")
     for_: Duration = Field(0.0, alias="for", description="Pending this long before firing.")
     keep_firing_for: Duration = Field(0.0, description="Stay firing this long after the value cleared.")
     no_data: Literal["stale", "alerting", "ok", "keep_state"] = Field(
         "stale", description="stale (default): a stale-data alert naming the series; never a silent resolve.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description=(
+        "Added to the alert's labels, for routes and silences; `severity` is set from the level."))
     annotations: dict[str, str] = Field(default_factory=dict,
                                         description="summary, description, runbook_url; {labels[x]}, {value}, "
                                                     "{warning}, {critical}, {op}, {severity}, {rule}.")
@@ -166,7 +162,7 @@ class Rule(ConfigModel):
 
 class Flapping(ConfigModel):
     transitions: int = Field(6, ge=2, description="More notifiable changes than this in `window` is flapping.")
-    window: Duration = 1800.0
+    window: Duration = Field(1800.0, description="The span in which `transitions` are counted.")
     settle: Duration = Field(600.0, description="Flapping ends after this long without a change.")
 
 
@@ -177,14 +173,14 @@ class Dependency(ConfigModel):
 
 
 class MaintenanceWindow(ConfigModel):
-    name: str
+    name: str = Field(description="Shown as the reason of the mute.")
     match: list[Matcher] = Field(default_factory=list, description="Alerts it mutes (empty: all).")
     weekdays: list[str] = Field(default_factory=list, description="mon..sun; empty means every day.")
     start: str | None = Field(None, description="HH:MM local time; with end, a daily range (may cross midnight).")
-    end: str | None = None
+    end: str | None = Field(None, description="HH:MM local time the daily range ends.")
     cron: str | None = Field(None, description="'min hour dom month dow' start times, with duration.")
-    duration: Duration | None = None
-    timezone: str = "UTC"
+    duration: Duration | None = Field(None, description="How long a cron window lasts from each start (at most 7d).")
+    timezone: str = Field("UTC", description="IANA time zone of start, end and cron, e.g. `Europe/Berlin`.")
 
     @field_validator("match", mode="before")
     @classmethod
@@ -203,16 +199,20 @@ class AlertingConfig(ConfigModel):
     rules: list[Rule] = Field(default_factory=list, description=(
         "Alert rules. Removing (or renaming) a rule resolves its open alerts on the next full evaluation: "
         "one RESOLVED notification to the receivers that heard them fire, then no more repeats."))
-    flapping: Flapping = Field(default_factory=Flapping)
-    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
-    dependencies: list[Dependency] = Field(default_factory=list)
+    flapping: Flapping = Field(default_factory=Flapping, description=(
+        "An alert that changes state too often is shown as flapping and its notifications are held until it settles."))
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list, description=(
+        "Recurring windows that mute notifications of the alerts they match; evaluation and history go on."))
+    dependencies: list[Dependency] = Field(default_factory=list, description=(
+        "A target that is down mutes the alerts of the targets that depend on it."))
     unknown_metric_grace: Duration = Field(
         120.0, description="After this long running, a rule whose metric the store lacks is reported.")
     history_retention: Duration = Field(
         90 * 86400.0, description="Keep alert history this long: state changes, routed events, sent and "
                                   "dead-lettered notifications, expired silences, resolved alerts. Pending "
                                   "notifications and open alerts stay whatever their age.")
-    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig, description=(
+        "Receivers (Slack, email, Alertmanager, sink), routes, grouping and retries."))
 
     @field_validator("history_retention")
     @classmethod

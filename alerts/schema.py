@@ -1,4 +1,4 @@
-"""Alerting tables (ENGINE's; NOTIFY adds its own on the same ``metadata``).
+"""ENGINE's alerting tables, and ``migrate`` that creates them and NOTIFY's.
 
 ``alert_state`` holds one row per alert instance (rule + series labels) and
 is only ever updated with compare-and-set on ``version``; ``alert_transitions``
@@ -16,7 +16,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -25,9 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from alerts.metadata import metadata
 from store.engine import Writer, insert_for
 
-metadata = MetaData()
 SCHEMA_VERSION = 1
 _PG_LOCK = 0x414C5254  # "ALRT"
 
@@ -125,6 +124,8 @@ alerts_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+TABLES = (alert_state, alert_transitions, alert_events, silences, acks, alerts_meta)
+
 
 def writer_of(store: Any) -> Writer:
     """The store's write-transaction helper (one lock per process on SQLite)."""
@@ -134,15 +135,15 @@ def writer_of(store: Any) -> Writer:
 
 def migrate(engine: Engine, writer: Writer | None = None) -> int:
     """Create ENGINE's and NOTIFY's tables if missing; idempotent, safe from two processes."""
-    try:
-        import alerts.notify.schema  # noqa: F401 - registers NOTIFY's tables on metadata
-    except ImportError:  # pragma: no cover - only while alerts/notify is being written
-        pass
+    # Imported here, not at the top: importing any alerts.notify module runs its package
+    # __init__, which loads the notifier, which reads ENGINE's tables from this module.
+    from alerts.notify.schema import TABLES as NOTIFY_TABLES
+
     writer = writer or Writer(engine)
     with writer.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-        metadata.create_all(conn, checkfirst=True)
+        metadata.create_all(conn, tables=[*TABLES, *NOTIFY_TABLES], checkfirst=True)
         version = conn.execute(select(alerts_meta.c.value).where(alerts_meta.c.key == "schema_version")).scalar()
         if version is None or int(version) < SCHEMA_VERSION:
             stmt = insert_for(conn, alerts_meta).values(key="schema_version", value=str(SCHEMA_VERSION))

@@ -18,13 +18,14 @@ from flask import Flask
 
 from alerts import api
 from alerts.engine import AlertEngine
-from alerts.notify import sink, sink_page, web
+from alerts.notify import web
+from alerts.notify.channels import sink
 from alerts.notify.notifier import Notifier
 from alerts.prune import PRUNE_SECONDS, prune
-from alerts.schema import writer_of
 from composition.clustering import leads
 from composition.runtime import Runtime
 from core.samples import Batch
+from demo import sink_page
 from store.availability import store_unavailable
 
 log = logging.getLogger("lookout.alerts")
@@ -37,8 +38,6 @@ def attach(runtime: Runtime) -> AlertEngine:
     runtime.alert_engine = engine
     notifier = Notifier(runtime.config, runtime.store, clock=runtime.clock)
     runtime.notifier = notifier
-    # Sink receivers (the demo's local stand-in for Slack and email) need the store's writer.
-    notifier.transports.update(sink.transports(notifier.cfg, writer_of(runtime.store).begin))
     if runtime.scheduler is None:
         return engine
     interval = runtime.config.alerting.evaluation_interval
@@ -69,7 +68,7 @@ def init_web(app: Flask, runtime: Runtime) -> None:
         return
     api.init_app(app, engine)
     ncfg = runtime.config.alerting.notifications
-    sink_page.init_app(app, runtime.store.engine, [r.name for r in ncfg.receivers if r.sink is not None])
+    sink_page.init_app(app, runtime.store.engine, sink.receiver_names(ncfg))
     web.init_app(app, notifier, ack=engine.ack)
 
 

@@ -9,7 +9,7 @@ Example::
         - name: oncall-mail
           email: {to: [oncall@example.com]}
         - name: demo-sink      # stores what Slack and email would get: /demo/notifications
-          sink: {}
+          sink: {}             # each receiver has one channel: a key of channels/registry.py
       smtp: {host: smtp.example.com, port: 587, security: starttls,
              username: lookout, password: "${SMTP_PASSWORD}", from: lookout@example.com}
       routes:
@@ -28,81 +28,22 @@ Alertmanager does.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.durations import Duration
+from alerts.notify.channels.email import SmtpConfig
+from alerts.notify.receivers import Receiver
 from core.configmodel import ConfigModel
+from core.durations import Duration
 
 ALL_LABELS = "..."  # group_by: ["..."] means every label, i.e. one group per alert
 
 
-class SlackChannel(ConfigModel):
-    webhook_url: str = Field(description="Incoming webhook URL, as `${ENV}`.")
-    timeout: Duration = Field(10.0, description="HTTP timeout of one attempt.")
-    min_interval: Duration = Field(1.0, description="Slack accepts one message per second per webhook.")
-
-
-class EmailChannel(ConfigModel):
-    to: list[str] = Field(min_length=1, description="Recipients; one SMTP transaction for all of them.")
-
-
-class AlertmanagerChannel(ConfigModel):
-    url: str = Field(description="Base URL of Alertmanager, e.g. http://alertmanager:9093.")
-    timeout: Duration = Field(10.0)
-    resend_interval: Duration = Field(
-        60.0, description="Firing alerts are re-sent this often (Alertmanager resolves alerts it stops hearing about).")
-
-
-class SinkChannel(ConfigModel):
-    """A local sink (the demo's): stores what Slack and email would have received, shown at /demo/notifications."""
-
-    keep: int = Field(500, ge=1, le=100_000, description="Messages kept per sink receiver; older ones are deleted.")
-    email_to: list[str] = Field(default_factory=lambda: ["oncall@example.com"],
-                                description="Recipients shown in the rendered email (nothing is sent).")
-
-
-class Receiver(ConfigModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
-    slack: SlackChannel | None = None
-    email: EmailChannel | None = None
-    alertmanager: AlertmanagerChannel | None = None
-    sink: SinkChannel | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one_channel(self) -> Receiver:
-        n = sum(x is not None for x in (self.slack, self.email, self.alertmanager, self.sink))
-        if n != 1:
-            raise ValueError(f"receiver {self.name!r} needs exactly one of slack, email, alertmanager, sink")
-        return self
-
-    @property
-    def channel(self) -> str:
-        return ("slack" if self.slack else "email" if self.email else "alertmanager" if self.alertmanager
-                else "sink")
-
-
-class SmtpConfig(ConfigModel):
-    host: str
-    port: int = Field(587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = Field(
-        "starttls", description="starttls (port 587), tls = implicit TLS (port 465), none (local relay only).")
-    username: str | None = None
-    password: str | None = Field(None, description="As `${ENV}`.")
-    from_: str = Field("lookout@localhost", alias="from")
-    ca_file: str | None = Field(None, description="CA bundle to verify the server (default: system CAs).")
-    timeout: Duration = 10.0
-    message_id_domain: str = Field("lookout.local", description="Right-hand side of Message-IDs.")
-
-    model_config = ConfigModel.model_config | {"populate_by_name": True}
-
-
 class RetryPolicy(ConfigModel):
     max_attempts: int = Field(12, ge=1, description="Dead-letter after this many failed attempts.")
-    initial_backoff: Duration = 2.0
-    max_backoff: Duration = 600.0
-    multiplier: float = Field(2.0, ge=1.0)
+    initial_backoff: Duration = Field(2.0, description="Wait before the second attempt.")
+    max_backoff: Duration = Field(600.0, description="Longest wait between attempts.")
+    multiplier: float = Field(2.0, ge=1.0, description="Each wait is this many times the previous one.")
     lease: Duration = Field(60.0, description="A row claimed longer than this by a dead dispatcher is retried.")
 
     def backoff(self, attempts: int) -> float:
@@ -112,17 +53,20 @@ class RetryPolicy(ConfigModel):
 class Timing(ConfigModel):
     """Grouping and repetition, settable at the top and per route (a route's value wins)."""
 
-    group_by: list[str] | None = None
-    group_wait: Duration | None = None
-    group_interval: Duration | None = None
-    repeat_interval: Duration | None = None
-    send_resolved: bool | None = None
+    group_by: list[str] | None = Field(
+        None, description="Labels whose equal values make one notification group; `[...]` is every label.")
+    group_wait: Duration | None = Field(
+        None, description="Wait this long after a group's first alert before notifying.")
+    group_interval: Duration | None = Field(
+        None, description="Wait this long before notifying about changes in a group.")
+    repeat_interval: Duration | None = Field(None, description="Re-notify a still-firing group this often.")
+    send_resolved: bool | None = Field(None, description="Also notify when an alert resolves.")
 
 
 class Route(Timing):
     match: dict[str, str] = Field(default_factory=dict, description="Label equality (also `rule`).")
     match_re: dict[str, str] = Field(default_factory=dict, description="Label regex, fully matched.")
-    receivers: list[str] = Field(min_length=1)
+    receivers: list[str] = Field(min_length=1, description="Receivers of the alerts this route matches.")
     continue_: bool = Field(False, alias="continue", description="Keep matching later routes.")
 
     model_config = ConfigModel.model_config | {"populate_by_name": True}
@@ -143,17 +87,23 @@ class Route(Timing):
 
 
 class NotificationsConfig(ConfigModel):
-    receivers: list[Receiver] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
+    receivers: list[Receiver] = Field(default_factory=list, description="Where notifications go: one channel each.")
+    routes: list[Route] = Field(
+        default_factory=list, description="Checked in order; the first match decides (unless it says `continue`).")
     default_receivers: list[str] | None = Field(
         None, description="Where an alert no route matches goes (default: every receiver).")
-    smtp: SmtpConfig | None = None
-    group_by: list[str] = Field(default_factory=lambda: [ALL_LABELS])
-    group_wait: Duration = 0.0
-    group_interval: Duration = 0.0
+    smtp: SmtpConfig | None = Field(None, description="The mail server email receivers send through.")
+    group_by: list[str] = Field(
+        default_factory=lambda: [ALL_LABELS],
+        description="Labels whose equal values make one notification group; `[...]` is every label "
+                    "(one notification per alert).")
+    group_wait: Duration = Field(
+        0.0, description="Wait this long after a group's first alert before notifying; 0s because "
+                         "`for`, `clear` and flapping already debounce.")
+    group_interval: Duration = Field(0.0, description="Wait this long before notifying about changes in a group.")
     repeat_interval: Duration = Field(4 * 3600.0, description="A repeat says 'still firing since ...'.")
-    send_resolved: bool = True
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    send_resolved: bool = Field(True, description="Also notify when an alert resolves.")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of failed deliveries from the outbox.")
     ack_secret_env: str = Field("LOOKOUT_SECRET_KEY", description="Env var holding the ack-link signing key.")
     ack_link_ttl: Duration = Field(24 * 3600.0, description="Signed ack links expire after this.")
 
@@ -170,8 +120,11 @@ class NotificationsConfig(ConfigModel):
         for n in self.default_receivers or []:
             if n not in names:
                 raise ValueError(f"default_receivers: unknown receiver {n!r}")
-        if any(r.email for r in self.receivers) and self.smtp is None:
-            raise ValueError("an email receiver needs the smtp section")
+        for r in self.receivers:
+            try:
+                r.settings.check_config(self)
+            except ValueError as exc:
+                raise ValueError(f"receiver {r.name!r}: {exc}") from None
         return self
 
     def receiver(self, name: str) -> Receiver:

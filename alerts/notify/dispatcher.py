@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 
 from alerts.notify.config import NotificationsConfig
-from alerts.notify.router import group_key
-from alerts.notify.schema import delivery_attempts, outbox
+from alerts.notify.routing import group_key
+from alerts.notify.schema import delivery_attempts, outbox, pending_row
 from alerts.notify.transport import Item, Notification, Transport, TransportError
 
 log = logging.getLogger("lookout.notify")
@@ -54,7 +54,7 @@ class Dispatcher:
         self.domain = domain
         self.sleep = sleep
         self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._last_send: dict[str, float] = {}  # receiver -> monotonic time of the last Slack post
+        self._last_send: dict[str, float] = {}  # receiver -> monotonic time of its last attempt
 
     def dispatch(self, now: float | None = None) -> int:
         sent = 0
@@ -113,11 +113,10 @@ class Dispatcher:
         recv = self.cfg.receiver(receiver)
         now = self.clock() if fixed_now is None else fixed_now
         n = self._notification(receiver, rows, now)
-        if recv.slack is not None:
-            # Slack: one message per second per webhook.
-            wait = self._last_send.get(receiver, -1e9) + recv.slack.min_interval - time.monotonic()
-            if wait > 0:
-                self.sleep(wait)
+        # The channel's own rate limit (Slack: one message per second per webhook).
+        wait = self._last_send.get(receiver, -1e9) + recv.settings.min_send_interval() - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
         started = time.monotonic()
         error: TransportError | None = None
         try:
@@ -202,10 +201,8 @@ class Dispatcher:
                        "at": now, "firing_since": None,
                        "extra": {"message": msg, "outbox_ids": [r.id for r in originals]},
                        "group_labels": gl, "thread": f"dead.{receiver}", "opens_thread": False}
-            conn.execute(insert(outbox).values(
-                receiver=other.name, channel=other.channel, group_key=gk, alert_id=None, alert_key=None,
-                event_id=None, kind="dead_letter", payload=json.dumps(payload, default=str), created_at=now,
-                due_at=now, status="pending", attempts=0, version=0))
+            conn.execute(insert(outbox).values(pending_row(other.name, other.channel, gk, "dead_letter", payload,
+                                                           now, now)))
         log.error("dead-lettered %d notification(s) to %s: %s", len(originals), receiver,
                   error.message if error else "")
 

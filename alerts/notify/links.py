@@ -10,9 +10,10 @@ carry no ack link (and verification fails), rather than a forgeable one.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeTimedSerializer
 
 SALT = "lookout.alert-ack"
 
@@ -31,7 +32,7 @@ def secret_from_env(env_name: str, env: dict[str, str] | None = None) -> str | N
 
 
 class AckSigner:
-    def __init__(self, secret: str | None, ttl: float, clock=None) -> None:
+    def __init__(self, secret: str | None, ttl: float, clock: Callable[[], float] | None = None) -> None:
         self.secret = secret
         self.ttl = ttl
         self._clock = clock
@@ -50,7 +51,8 @@ class AckSigner:
 
     def verify(self, token: str, alert_id: int | None = None) -> tuple[int, str]:
         try:
-            data = self._serializer().loads(token, max_age=self.ttl)
+            # Token ages are whole seconds: age > ttl exactly when age > int(ttl).
+            data = self._serializer().loads(token, max_age=int(self.ttl))
         except SignatureExpired:
             raise AckLinkError("this acknowledgement link has expired") from None
         except BadSignature:
@@ -63,13 +65,13 @@ class AckSigner:
 class _Serializer(URLSafeTimedSerializer):
     """Takes the notifier's clock so tests can travel in time."""
 
-    def __init__(self, secret: str, salt: str, clock=None) -> None:
+    def __init__(self, secret: str, salt: str, clock: Callable[[], float] | None = None) -> None:
         super().__init__(secret, salt=salt)
         self._clock = clock
 
-    def make_signer(self, salt=None):  # type: ignore[no-untyped-def]
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
         signer = super().make_signer(salt)
-        if self._clock is not None:
+        if self._clock is not None and isinstance(signer, TimestampSigner):
             clock = self._clock
             signer.get_timestamp = lambda: int(clock())  # type: ignore[method-assign]
         return signer
@@ -80,7 +82,7 @@ def dashboard_url(public_url: str | None, alert_id: int | None, metric: str | No
     """The alerts page focused on this alert and its panel at [start, end]."""
     if not public_url:
         return None
-    q = {"from": int(start), "to": int(end)}
+    q: dict[str, object] = {"from": int(start), "to": int(end)}
     if alert_id is not None:
         q["alert"] = alert_id
     if metric:

@@ -18,15 +18,15 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from alerts.notify.alertmanager import AlertmanagerTransport
+from alerts.notify.channels.base import ChannelContext
+from alerts.notify.channels.email import SmtpFactory
 from alerts.notify.config import NotificationsConfig
 from alerts.notify.dispatcher import Dispatcher, requeue
-from alerts.notify.email import EmailTransport, SmtpFactory
 from alerts.notify.links import AckSigner, dashboard_url, image_url, secret_from_env
-from alerts.notify.outbox import Router
+from alerts.notify.router import Router
 from alerts.notify.schema import outbox
-from alerts.notify.slack import SlackTransport
 from alerts.notify.transport import Item, Transport
+from alerts.schema import writer_of
 
 LINK_BEFORE = 1800.0  # dashboard/graph range starts this long before the alert fired
 LINK_AFTER = 300.0
@@ -47,26 +47,17 @@ class Notifier:
         self._metrics = {r.name: next(iter(r.exprs())).metric for r in rules if hasattr(r, "exprs")}
         self.store = store
         self.clock = clock
-        begin = _writer(store).begin
+        begin = writer_of(store).begin
         self.signer = AckSigner(secret_from_env(self.cfg.ack_secret_env, env), self.cfg.ack_link_ttl, clock=clock)
-        self.transports = self._transports(session, smtp_factory)
+        # One transport per receiver, built by its channel (channels/registry.py says which class).
+        self.transports: dict[str, Transport] = {
+            r.name: r.settings.transport(ChannelContext(r.name, self.cfg, begin, session, smtp_factory))
+            for r in self.cfg.receivers}
         domain = self.cfg.smtp.message_id_domain if self.cfg.smtp else "lookout.local"
         self.router = Router(self.cfg, begin, store.engine)
         self.dispatcher = Dispatcher(self.cfg, begin, store.engine, self.transports, self._links, clock,
                                      domain=domain, sleep=sleep)
         self._begin = begin
-
-    def _transports(self, session: requests.Session | None, smtp_factory: SmtpFactory | None) -> dict[str, Transport]:
-        out: dict[str, Transport] = {}
-        for r in self.cfg.receivers:
-            if r.slack:
-                out[r.name] = SlackTransport(r.slack, session)
-            elif r.email:
-                assert self.cfg.smtp is not None  # validated by the config
-                out[r.name] = EmailTransport(r.email, self.cfg.smtp, smtp_factory)
-            elif r.alertmanager:
-                out[r.name] = AlertmanagerTransport(r.alertmanager, session)
-        return out
 
     # -- the two jobs -----------------------------------------------------------
     def route(self, now: float | None = None) -> int:
@@ -127,8 +118,3 @@ class Notifier:
     def close(self) -> None:
         for t in self.transports.values():
             t.close()
-
-
-def _writer(store: Any) -> Any:
-    from alerts.schema import writer_of
-    return writer_of(store)

@@ -1,4 +1,4 @@
-"""NOTIFY's tables, on ENGINE's ``alerts.schema.metadata`` (created by its ``migrate``).
+"""NOTIFY's tables, on the shared ``alerts.metadata`` (``alerts.schema.migrate`` creates them).
 
 - ``outbox``: one row per (alert event or repeat, receiver), written before any
   attempt. ``status`` pending -> sending (claimed with compare-and-set on
@@ -15,6 +15,9 @@
 """
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -27,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from alerts.schema import metadata
+from alerts.metadata import metadata
 
 outbox = Table(
     "outbox", metadata,
@@ -115,3 +118,12 @@ sink_messages = Table(
 ix_sink_receiver = Index("ix_sink_messages_receiver", sink_messages.c.receiver, sink_messages.c.id)
 
 TABLES = (outbox, delivery_attempts, notify_groups, notify_alerts, sink_messages)
+
+
+def pending_row(receiver: str, channel: str, group_key: str, kind: str, payload: dict[str, Any], now: float,
+                due: float, alert_id: int | None = None, alert_key: str | None = None,
+                event_id: int | None = None) -> dict[str, Any]:
+    """The values of a new outbox row, not yet attempted (router and dispatcher both write them)."""
+    return {"receiver": receiver, "channel": channel, "group_key": group_key, "alert_id": alert_id,
+            "alert_key": alert_key, "event_id": event_id, "kind": kind, "payload": json.dumps(payload, default=str),
+            "created_at": now, "due_at": due, "status": "pending", "attempts": 0, "version": 0}

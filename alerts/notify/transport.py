@@ -1,4 +1,4 @@
-"""What a channel receives (:class:`Notification`) and the base class of channels.
+"""What a channel receives (:class:`Notification`) and the base class of transports.
 
 A transport turns one notification into one delivery and says whether a
 failure is worth retrying, healthchecks.io style::
@@ -8,6 +8,10 @@ failure is worth retrying, healthchecks.io style::
             r = self.session.post(URL, json={"text": n.items[0].headline})
             if r.status_code >= 400:
                 raise TransportError(f"pager answered {r.status_code}", permanent=r.status_code < 500)
+
+Channels that POST JSON over HTTP subclass ``channels.http.HttpTransport``
+instead, which does exactly that; a channel's config model builds its
+transport (see channels/base.py).
 """
 from __future__ import annotations
 
@@ -181,9 +185,7 @@ class Notification:
 
 
 class Transport:
-    """One channel. ``notify`` raises :class:`TransportError` on failure."""
-
-    channel = "base"
+    """Delivers to one receiver. ``notify`` raises :class:`TransportError` on failure."""
 
     def notify(self, notification: Notification) -> None:
         raise NotImplementedError

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from alerts.notify.links import AckLinkError
 
@@ -42,7 +43,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
             return exc.reason
 
     @app.get("/ack/<token>")
-    def ack_confirm(token: str):  # type: ignore[no-untyped-def]
+    def ack_confirm(token: str) -> ResponseReturnValue:
         result = verify(token)
         if isinstance(result, str):
             return _PAGE.format(body=f"<h1>Cannot acknowledge</h1><p>{html.escape(result)}</p>"), 400
@@ -53,7 +54,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         return _PAGE.format(body=body)
 
     @app.post("/ack/<token>")
-    def ack_do(token: str):  # type: ignore[no-untyped-def]
+    def ack_do(token: str) -> ResponseReturnValue:
         result = verify(token)
         if isinstance(result, str):
             return jsonify(error=result), 400
@@ -66,7 +67,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
                                  f"{html.escape(who)}.</p>")
 
     @app.get("/api/outbox")
-    def outbox_list():  # type: ignore[no-untyped-def]
+    def outbox_list() -> ResponseReturnValue:
         status = request.args.get("status")
         if status not in (None, "pending", "sending", "sent", "dead"):
             return jsonify(error="status must be one of pending, sending, sent, dead"), 400
@@ -78,7 +79,7 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         return jsonify(rows=rows, dead=sum(1 for r in rows if r["status"] == "dead"))
 
     @app.post("/api/outbox/<int(max=9223372036854775807):outbox_id>/retry")
-    def outbox_retry(outbox_id: int):  # type: ignore[no-untyped-def]
+    def outbox_retry(outbox_id: int) -> ResponseReturnValue:
         if not notifier.requeue(outbox_id):
             return jsonify(error=f"outbox row {outbox_id} is not a dead letter"), 409
         return jsonify(id=outbox_id, status="pending")

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import Table, insert, select
 
 from composition import alerting as wiring
-from alerts.notify import Notifier, sink
+from alerts.notify import Notifier
+from alerts.notify.channels import sink
 from alerts.notify.schema import delivery_attempts, notify_alerts, notify_groups, outbox, sink_messages
 from alerts.notify.transport import Notification, Transport, TransportError
 from alerts.prune import PRUNE_SECONDS, prune

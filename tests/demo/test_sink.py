@@ -7,12 +7,13 @@ import pytest
 from flask import Flask
 from pydantic import ValidationError
 
-from alerts.notify import sink, sink_page
+from alerts.notify.channels import sink
+from alerts.notify.channels.email import build_message
+from alerts.notify.channels.slack import build_payload
 from alerts.notify.config import NotificationsConfig, Receiver, SmtpConfig
-from alerts.notify.email import build_message
-from alerts.notify.slack import build_payload
 from alerts.notify.transport import Item, Notification
 from alerts.schema import migrate, writer_of
+from demo import sink_page
 from store import Store
 
 EVIL = "<script>alert(1)</script> & <img src=x onerror=alert(2)>"

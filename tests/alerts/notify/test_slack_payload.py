@@ -1,7 +1,7 @@
 """The Slack message stays within Slack's limits and says what it left out."""
 from __future__ import annotations
 
-from alerts.notify.slack import MAX_BLOCKS, MAX_SECTION, build_payload
+from alerts.notify.channels.slack import MAX_BLOCKS, MAX_SECTION, build_payload
 from alerts.notify.transport import Item, Notification
 
 

@@ -1,11 +1,12 @@
-"""The sink's pages: ``GET /api/sink`` (JSON) and ``GET /demo/notifications`` (HTML).
+"""The demo's notification pages: ``GET /api/sink`` (JSON) and ``GET /demo/notifications`` (HTML).
 
 The page shows each stored message as it would look: the Slack message drawn
 from its Block Kit blocks (header, fields, colour bar, buttons as links) and
 the email's subject, headers and HTML body. Everything is escaped; the email
 body runs in an iframe with an empty ``sandbox`` (no script, no forms, no
 navigation), and a Content-Security-Policy forbids scripts on the page itself.
-It reloads itself every 15 s with a meta refresh: no JavaScript.
+It reloads itself every 15 s with a meta refresh: no JavaScript. The messages
+come from the sink channel's query function (``sink.messages``), never its table.
 
     init_app(app, store.engine, receivers=["demo-sink"])
 """
@@ -16,8 +17,10 @@ import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from alerts.notify import sink
+from alerts.notify.channels import sink
+from alerts.notify.transport import fmt_time
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'self'")
@@ -30,7 +33,8 @@ body{font-family:system-ui,sans-serif;margin:0 auto;max-width:72em;padding:1em;c
 .msg{background:#fff;border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.8em}
 .meta{color:#666;font-size:.85em}.cols{display:flex;gap:1em;flex-wrap:wrap}.cols>div{flex:1 1 30em;min-width:0}
 .slack{display:flex;border:1px solid #e0e0e0;border-radius:4px}.bar{width:5px;border-radius:4px 0 0 4px}
-.blocks{padding:.5em .8em;flex:1;min-width:0}.blocks h4{margin:.2em 0}.fields{display:grid;grid-template-columns:1fr 1fr;gap:.3em 1em}
+.blocks{padding:.5em .8em;flex:1;min-width:0}.blocks h4{margin:.2em 0}
+.fields{display:grid;grid-template-columns:1fr 1fr;gap:.3em 1em}
 .ctx{color:#616061;font-size:.85em}.btn{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:.1em .6em;
 margin:.2em .3em 0 0;text-decoration:none;color:#1d1c1d}.primary{background:#007a5a;color:#fff;border-color:#007a5a}
 code{background:#f6f6f6;border:1px solid #e8e8e8;border-radius:3px;padding:0 .2em;font-size:.9em}
@@ -106,7 +110,8 @@ def slack_html(payload: dict[str, Any]) -> str:
         out.append(f"<div class='slack'><div class='bar' style='background:{colour}'></div>"
                    f"<div class='blocks'>{blocks}</div></div>")
     fallback = html.escape(str(payload.get("text", "")))
-    return "".join(out) + f"<details class='ctx'><summary>Notification text (fallback)</summary><pre>{fallback}</pre></details>"
+    return ("".join(out) + "<details class='ctx'><summary>Notification text (fallback)</summary>"
+            f"<pre>{fallback}</pre></details>")
 
 
 def email_html(email: dict[str, Any]) -> str:
@@ -146,8 +151,6 @@ MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL's bigint hold
 
 
 def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
-    from alerts.notify.transport import fmt_time
-
     def limit_arg(default: int) -> int:
         try:
             return max(1, min(sink.MAX_LIMIT, int(request.args.get("limit", default))))
@@ -155,7 +158,7 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
             raise ValueError("limit must be an integer") from None
 
     @app.get("/api/sink")
-    def sink_api():  # type: ignore[no-untyped-def]
+    def sink_api() -> ResponseReturnValue:
         try:
             limit = limit_arg(100)
             since = request.args.get("since_id")
@@ -168,7 +171,7 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
         return jsonify(receivers=receivers, messages=rows)
 
     @app.get("/demo/notifications")
-    def sink_page():  # type: ignore[no-untyped-def]
+    def sink_page() -> ResponseReturnValue:
         try:
             limit = limit_arg(50)
         except ValueError:

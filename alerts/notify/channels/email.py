@@ -16,13 +16,54 @@ import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from alerts.notify.config import EmailChannel, SmtpConfig
+from pydantic import Field
+
+from alerts.notify.channels.base import Channel, ChannelContext
 from alerts.notify.transport import Item, Notification, Transport, TransportError
+from core.configmodel import ConfigModel
+from core.durations import Duration
+
+if TYPE_CHECKING:
+    from alerts.notify.config import NotificationsConfig
 
 log = logging.getLogger("lookout.notify.email")
 
+
+class SmtpConfig(ConfigModel):
+    """The ``notifications.smtp`` section: the mail server every email receiver sends through."""
+
+    host: str = Field(description="SMTP server host name.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls = implicit TLS (port 465), none (local relay only).")
+    username: str | None = Field(None, description="SMTP user name; no login without it.")
+    password: str | None = Field(None, description="As `${ENV}`.")
+    from_: str = Field("lookout@localhost", alias="from", description="From address of every message.")
+    ca_file: str | None = Field(None, description="CA bundle to verify the server (default: system CAs).")
+    timeout: Duration = Field(10.0, description="Timeout of one SMTP conversation.")
+    message_id_domain: str = Field("lookout.local", description="Right-hand side of Message-IDs.")
+
+    model_config = ConfigModel.model_config | {"populate_by_name": True}
+
+
 SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+
+
+class EmailChannel(Channel):
+    description: ClassVar[str] = "Email through the `smtp` section."
+
+    to: list[str] = Field(min_length=1, description="Recipients; one SMTP transaction for all of them.")
+
+    def transport(self, ctx: ChannelContext) -> EmailTransport:
+        smtp = ctx.notifications.smtp
+        assert smtp is not None  # check_config refused the config otherwise
+        return EmailTransport(self, smtp, ctx.smtp_factory)
+
+    def check_config(self, notifications: NotificationsConfig) -> None:
+        if notifications.smtp is None:
+            raise ValueError("an email receiver needs the smtp section")
 
 
 def subject(n: Notification) -> str:
@@ -90,8 +131,6 @@ def default_smtp_factory(cfg: SmtpConfig) -> smtplib.SMTP:
 
 
 class EmailTransport(Transport):
-    channel = "email"
-
     def __init__(self, channel: EmailChannel, smtp: SmtpConfig, factory: SmtpFactory | None = None) -> None:
         self.to = list(channel.to)
         self.smtp = smtp

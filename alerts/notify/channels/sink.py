@@ -4,7 +4,8 @@ The demo has no Slack workspace and no mail server, yet a newcomer should see
 the messages an on-call engineer would get. A ``sink`` receiver renders each
 notification with the real builders (``slack.build_payload`` and
 ``email.build_message``, so the sink shows exactly what would be sent) and
-stores the result in ``sink_messages``; ``/demo/notifications`` draws them.
+stores the result in ``sink_messages``; :func:`messages` reads them back for
+``/demo/notifications`` and ``/api/sink`` (demo/sink_page.py).
 
     receivers:
       - name: demo-sink
@@ -13,21 +14,35 @@ stores the result in ``sink_messages``; ``/demo/notifications`` draws them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import Field
 from sqlalchemy import and_, delete, func, select
 
-from alerts.notify.config import NotificationsConfig, SinkChannel, SmtpConfig
-from alerts.notify.email import build_message
+from alerts.notify.channels.base import Begin, Channel, ChannelContext
+from alerts.notify.channels.email import SmtpConfig, build_message
+from alerts.notify.channels.slack import build_payload
 from alerts.notify.schema import sink_messages
-from alerts.notify.slack import build_payload
 from alerts.notify.transport import Notification, Transport, TransportError
 
-Begin = Callable[[], AbstractContextManager[Any]]
+if TYPE_CHECKING:
+    from alerts.notify.config import NotificationsConfig
+
 MAX_LIMIT = 500
 _HEADERS = ("From", "To", "Date", "Message-ID", "In-Reply-To", "References", "Auto-Submitted")
+
+
+class SinkChannel(Channel):
+    """A local sink (the demo's): stores what Slack and email would have received, shown at /demo/notifications."""
+
+    description: ClassVar[str] = "Keep messages locally, shown at /demo/notifications (the demo's receiver)."
+
+    keep: int = Field(500, ge=1, le=100_000, description="Messages kept per sink receiver; older ones are deleted.")
+    email_to: list[str] = Field(default_factory=lambda: ["oncall@example.com"],
+                                description="Recipients shown in the rendered email (nothing is sent).")
+
+    def transport(self, ctx: ChannelContext) -> SinkTransport:
+        return SinkTransport(ctx.receiver, self, ctx.begin, ctx.notifications.smtp)
 
 
 def render(n: Notification, smtp: SmtpConfig, to: list[str]) -> dict[str, Any]:
@@ -49,14 +64,12 @@ def render(n: Notification, smtp: SmtpConfig, to: list[str]) -> dict[str, Any]:
 
 
 class SinkTransport(Transport):
-    channel = "sink"
-
     def __init__(self, receiver: str, cfg: SinkChannel, begin: Begin, smtp: SmtpConfig | None = None) -> None:
         self.receiver = receiver
         self.cfg = cfg
         self.begin = begin
         # The email as the configured SMTP sender would write it, else a placeholder sender.
-        self.smtp = smtp or SmtpConfig(host="localhost", from_="lookout@localhost")
+        self.smtp = smtp or SmtpConfig.model_validate({"host": "localhost", "from": "lookout@localhost"})
 
     def notify(self, notification: Notification) -> None:
         try:
@@ -79,9 +92,15 @@ class SinkTransport(Transport):
                 conn.execute(delete(t).where(and_(t.c.receiver == self.receiver, t.c.id <= cutoff)))
 
 
+def receiver_names(cfg: NotificationsConfig) -> list[str]:
+    """The names of the sink receivers in the config (the demo page lists them)."""
+    return [r.name for r in cfg.receivers if isinstance(r.settings, SinkChannel)]
+
+
 def transports(cfg: NotificationsConfig, begin: Begin) -> dict[str, Transport]:
-    """A transport for every sink receiver in the config."""
-    return {r.name: SinkTransport(r.name, r.sink, begin, cfg.smtp) for r in cfg.receivers if r.sink is not None}
+    """A transport for every sink receiver in the config (the notifier builds these itself)."""
+    return {r.name: r.settings.transport(ChannelContext(r.name, cfg, begin))
+            for r in cfg.receivers if isinstance(r.settings, SinkChannel)}
 
 
 def messages(engine: Any, limit: int = 100, receiver: str | None = None,

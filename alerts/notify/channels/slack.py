@@ -7,12 +7,30 @@ Incoming webhooks have no idempotency key: see dispatcher.py for the trade-off.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
+from pydantic import Field
 
-from alerts.notify.config import SlackChannel
-from alerts.notify.transport import Item, Notification, Transport, TransportError
+from alerts.notify.channels.base import Channel, ChannelContext
+from alerts.notify.channels.http import HttpTransport
+from alerts.notify.transport import Item, Notification
+from core.durations import Duration
+
+
+class SlackChannel(Channel):
+    description: ClassVar[str] = "A Slack incoming webhook (give exactly one channel per receiver)."
+
+    webhook_url: str = Field(description="Incoming webhook URL, as `${ENV}`.")
+    timeout: Duration = Field(10.0, description="HTTP timeout of one attempt.")
+    min_interval: Duration = Field(1.0, description="Slack accepts one message per second per webhook.")
+
+    def transport(self, ctx: ChannelContext) -> SlackTransport:
+        return SlackTransport(self, ctx.session)
+
+    def min_send_interval(self) -> float:
+        return self.min_interval
+
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -91,43 +109,13 @@ def build_payload(n: Notification) -> dict[str, Any]:
     return {"text": fallback_text(n), "attachments": [attachment]}
 
 
-class SlackTransport(Transport):
-    channel = "slack"
+class SlackTransport(HttpTransport):
+    service: ClassVar[str] = "Slack"
+    endpoint: ClassVar[str] = "webhook"
 
     def __init__(self, cfg: SlackChannel, session: requests.Session | None = None) -> None:
+        super().__init__(cfg.webhook_url, cfg.timeout, session)
         self.cfg = cfg
-        self.session = session or requests.Session()
 
     def notify(self, notification: Notification) -> None:
-        try:
-            r = self.session.post(self.cfg.webhook_url, json=build_payload(notification),
-                                  timeout=self.cfg.timeout)
-        except requests.Timeout:
-            raise TransportError("Slack webhook timed out") from None
-        except requests.RequestException as exc:
-            raise TransportError(f"Slack webhook unreachable: {exc.__class__.__name__}") from None
-        if r.status_code < 300:
-            return
-        detail = r.text[:200].strip()
-        if r.status_code == 429:
-            raise TransportError(f"Slack rate-limited the webhook (429 {detail})",
-                                 retry_after=_retry_after(r.headers.get("Retry-After")))
-        raise TransportError(f"Slack answered {r.status_code} {detail}", permanent=400 <= r.status_code < 500,
-                             retry_after=_retry_after(r.headers.get("Retry-After")))
-
-    def close(self) -> None:
-        self.session.close()
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        import time
-        from email.utils import parsedate_to_datetime
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        self.post_json(build_payload(notification))

@@ -9,13 +9,36 @@ carries ``endsAt`` = the time it resolved.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
+from pydantic import Field
 
-from alerts.notify.config import AlertmanagerChannel
-from alerts.notify.slack import _retry_after
-from alerts.notify.transport import Item, Notification, Transport, TransportError
+from alerts.notify.channels.base import Channel, ChannelContext
+from alerts.notify.channels.http import HttpTransport
+from alerts.notify.transport import Item, Notification
+from core.durations import Duration
+
+
+class AlertmanagerChannel(Channel):
+    description: ClassVar[str] = "Forward to an Alertmanager."
+    # Alertmanager forgets alerts it stops hearing about: acks (which are for people)
+    # must not stop the re-sends, it re-sends on its own clock, and it always gets the resolve.
+    ack_stops_repeats: ClassVar[bool] = False
+
+    url: str = Field(description="Base URL of Alertmanager, e.g. http://alertmanager:9093.")
+    timeout: Duration = Field(10.0, description="HTTP timeout of one attempt.")
+    resend_interval: Duration = Field(
+        60.0, description="Firing alerts are re-sent this often (Alertmanager resolves alerts it stops hearing about).")
+
+    def transport(self, ctx: ChannelContext) -> AlertmanagerTransport:
+        return AlertmanagerTransport(self, ctx.session)
+
+    def repeat_interval_for(self, configured: float) -> float:
+        return self.resend_interval
+
+    def send_resolved_for(self, configured: bool) -> bool:
+        return True
 
 
 def _iso(ts: float) -> str:
@@ -34,12 +57,13 @@ def am_alert(item: Item, now: float, resend: float) -> dict[str, Any]:
     return out
 
 
-class AlertmanagerTransport(Transport):
-    channel = "alertmanager"
+class AlertmanagerTransport(HttpTransport):
+    service: ClassVar[str] = "Alertmanager"
+    endpoint: ClassVar[str] = "API"
 
     def __init__(self, cfg: AlertmanagerChannel, session: requests.Session | None = None) -> None:
+        super().__init__(cfg.url.rstrip("/") + "/api/v2/alerts", cfg.timeout, session)
         self.cfg = cfg
-        self.session = session or requests.Session()
 
     def notify(self, notification: Notification) -> None:
         # Several rows of one alert in a batch: only its latest state counts.
@@ -48,21 +72,5 @@ class AlertmanagerTransport(Transport):
             if item.kind == "dead_letter":
                 continue
             latest[item.alert_key or str(item.outbox_id)] = item
-        if not latest:
-            return
-        body = [am_alert(i, notification.now, self.cfg.resend_interval) for i in latest.values()]
-        url = self.cfg.url.rstrip("/") + "/api/v2/alerts"
-        try:
-            r = self.session.post(url, json=body, timeout=self.cfg.timeout)
-        except requests.Timeout:
-            raise TransportError("Alertmanager timed out") from None
-        except requests.RequestException as exc:
-            raise TransportError(f"Alertmanager unreachable: {exc.__class__.__name__}") from None
-        if r.status_code < 300:
-            return
-        raise TransportError(f"Alertmanager answered {r.status_code} {r.text[:200].strip()}",
-                             permanent=400 <= r.status_code < 500 and r.status_code != 429,
-                             retry_after=_retry_after(r.headers.get("Retry-After")))
-
-    def close(self) -> None:
-        self.session.close()
+        if latest:
+            self.post_json([am_alert(i, notification.now, self.cfg.resend_interval) for i in latest.values()])
