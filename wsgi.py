@@ -12,7 +12,7 @@ import os
 
 from core.memory import freeze_startup_heap, limit_malloc_arenas
 
-limit_malloc_arenas()  # before gunicorn's threads start: see RELIABILITY.md, soak
+limit_malloc_arenas()  # before gunicorn's threads start: see docs/RELIABILITY.md, soak
 
 from app import create_app  # noqa: E402
 from composition.config import load_config  # noqa: E402

@@ -42,7 +42,9 @@ class Expr(ConfigModel):
     match: list[Matcher] = Field(default_factory=list,
                                  description='Label matchers: {label: value} or ["label=~regex", ...].')
     agg: Agg = Field("last", description="last, avg, min, max, p95, rate, increase (counters) or delta.")
-    window: Duration = Field(300.0, description="Look back this far. No data only when the series' newest sample is older than this and than three intervals of its target.")
+    window: Duration = Field(300.0, description=(
+        "Look back this far. No data only when the series' newest sample is older than this and than "
+        "three intervals of its target."))
     by: list[str] | None = Field(None, description="Sum the reduced values of series sharing these labels.")
 
     @field_validator("match", mode="before")

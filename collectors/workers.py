@@ -2,7 +2,7 @@
 
 ``Collector.run()`` waits for ``collect()`` at most the target's timeout, so
 ``collect()`` runs on another thread. Starting a fresh thread for every call
-cost 0.1-0.4 ms of a 2-3 ms PostgreSQL poll (BENCHMARKS.md); here a thread
+cost 0.1-0.4 ms of a 2-3 ms PostgreSQL poll (docs/BENCHMARKS.md); here a thread
 that has finished a call waits for the next one instead.
 
 - A call that hangs keeps its thread (Python cannot kill one); the next call

@@ -160,7 +160,7 @@ class Pipeline:
         honor_labels: a collector knows better what its series are. A carried
         sample is the very object an earlier batch of the target brought (a
         PostgreSQL poll carries ~1,000 of them), so its labelled copy is taken
-        from the previous batch instead of being built again (BENCHMARKS.md).
+        from the previous batch instead of being built again (docs/BENCHMARKS.md).
         """
         extra = {**self.target_labels.get(batch.target, {}), "target": batch.target}
         raw = batch.samples + batch.carried

@@ -3,7 +3,7 @@
 glibc malloc gives threads their own arenas (up to 8 per core) and memory freed
 in an arena is reused only by that arena and seldom returned to the OS. Lookout
 runs ~50 scheduler threads, waitress threads and a thread per collection, so
-freed memory piles up across arenas: in the soak (RELIABILITY.md, 50 targets)
+freed memory piles up across arenas: in the soak (docs/RELIABILITY.md, 50 targets)
 RSS rose ~2 MiB/min while the Python heap (tracemalloc) and SQLite's own memory
 (sqlite3_memory_used) stayed flat; mallinfo2 showed malloc's *in-use* bytes flat
 at ~38 MiB and its *free-but-kept* bytes climbing 32 -> 62 MiB in 4 minutes.
@@ -46,7 +46,7 @@ def freeze_startup_heap() -> None:
     A full collection walks every tracked object; the imported libraries
     (Dash, plotly, SQLAlchemy, pydantic) are most of them and live for the
     whole process. Measured: a full collection took ~66 ms and caused most of
-    the slowest dashboard refreshes (BENCHMARKS.md, Dashboards). Call once,
+    the slowest dashboard refreshes (docs/BENCHMARKS.md, Dashboards). Call once,
     after the app is built and before it serves.
     """
     gc.collect()

@@ -27,7 +27,7 @@ class Sample:
     It is not ``frozen``: a frozen dataclass sets each field through
     ``object.__setattr__`` and costs 2.5 us to build against 0.8 us, and a
     PostgreSQL poll builds ~100 fresh samples and the pipeline relabels
-    ~1,000 (BENCHMARKS.md). A named tuple builds in 1.0 us but reads its
+    ~1,000 (docs/BENCHMARKS.md). A named tuple builds in 1.0 us but reads its
     fields at half the speed.
 
     ``value`` None (a NULL column) or NaN means "no value": ``Collector.run()``

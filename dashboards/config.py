@@ -50,16 +50,18 @@ class Selector(ConfigModel):
 
 class Objective(ConfigModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable id; panels find their thresholds by it.")
-    title: str
-    measure: Literal["ratio", "quantile", "mean", "gauge_ratio"]
+    title: str = Field(description="Shown on the overview's scorecard.")
+    measure: Literal["ratio", "quantile", "mean", "gauge_ratio"] = Field(description=(
+        "ratio of counter increases, quantile of a histogram, mean of a gauge, or gauge_ratio of two gauges' "
+        "means."))
     good: list[Selector] = Field(default_factory=list, description="ratio/gauge_ratio: the numerator series.")
     total: list[Selector] = Field(default_factory=list, description="ratio/gauge_ratio: the denominator series.")
     metric: Selector | None = Field(None, description="quantile: the `_bucket` family; mean: the gauge.")
-    quantile: float = Field(0.95, gt=0, lt=1)
-    op: Literal[">=", ">", "<=", "<"]
+    quantile: float = Field(0.95, gt=0, lt=1, description="quantile: which one, 0 to 1.")
+    op: Literal[">=", ">", "<=", "<"] = Field(description="The promise holds when `value op target`.")
     target: float = Field(description="The promise; failing it is the critical line on panels.")
     warning: float | None = Field(None, description="Optional early-warning line.")
-    unit: Literal["ratio", "seconds", "count"] = "ratio"
+    unit: Literal["ratio", "seconds", "count"] = Field("ratio", description="How values are printed (a ratio as %).")
 
     @model_validator(mode="after")
     def _inputs_present(self) -> Objective:
@@ -123,7 +125,8 @@ class Business(ConfigModel):
 
 class DashboardsConfig(ConfigModel):
     scorecard: list[Objective] = Field(default_factory=lambda: [Objective.model_validate(o)
-                                                                for o in DEFAULT_SCORECARD])
+                                                                for o in DEFAULT_SCORECARD],
+                                       description="The promises checked on the overview and drawn as lines on panels.")
     business: Business = Field(default_factory=Business)
     points: int = Field(180, ge=50, le=1000,
                         description="Buckets per series on time-series panels (about 3 px each on a laptop).")

@@ -7,8 +7,10 @@ from core.configmodel import ConfigModel
 
 
 class DemoConfig(ConfigModel):
-    enabled: bool = Field(False, description="Start the embedded PostgreSQL, Redis, demo shop and its load (role all only).")
-    data_dir: str = Field("data/demo", description="Where the embedded servers keep their data (relative to the config).")
+    enabled: bool = Field(False, description=(
+        "Start the embedded PostgreSQL, Redis, demo shop and its load (role all only)."))
+    data_dir: str = Field("data/demo", description=(
+        "Where the embedded servers keep their data (relative to the config)."))
     postgres_port: int = Field(55432, ge=1, le=65535, description="TCP port of the embedded PostgreSQL (127.0.0.1).")
     redis_port: int = Field(56379, ge=1, le=65535, description="TCP port of the embedded Redis (127.0.0.1).")
     shop_port: int = Field(8060, ge=1, le=65535, description="TCP port of the demo shop API (127.0.0.1).")

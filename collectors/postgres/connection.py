@@ -6,7 +6,7 @@ batch (all due families of one connection) is sent as ONE statement: each
 family statement becomes a JSON subquery of a single SELECT (:func:`merged`),
 run in autocommit mode, i.e. in its own read-only implicit transaction with
 one snapshot. One round trip, one Bind/Execute, one row to read: measured
-against a pipeline of one statement per query (BENCHMARKS.md), the client
+against a pipeline of one statement per query (docs/BENCHMARKS.md), the client
 side of a poll costs about half as much, and Lookout leaves one entry per
 batch in the server's pg_stat_statements instead of one per query. The
 statement is server-side prepared (the connection is Lookout's own), so later
@@ -146,7 +146,7 @@ def merged(statements: Sequence[str]) -> str:
     subquery" way of feeding an aggregate: it "will usually work"; the plain
     subquery scan here does not reorder). An empty result is ``[]``. One
     value rather than a column per statement: the client decodes one JSON
-    document, not one per statement (BENCHMARKS.md). A batch holds at most
+    document, not one per statement (docs/BENCHMARKS.md). A batch holds at most
     the families' statements (under 30); :data:`MAX_STATEMENTS` is the
     server's limit. The statement carries :data:`MARK`, so
     pg_stat_statements tells it apart.

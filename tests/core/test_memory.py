@@ -1,4 +1,4 @@
-"""core.memory: the malloc arena cap that keeps a long run's RSS flat (RELIABILITY.md, soak)."""
+"""core.memory: the malloc arena cap that keeps a long run's RSS flat (docs/RELIABILITY.md, soak)."""
 from __future__ import annotations
 
 import os
