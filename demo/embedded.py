@@ -100,6 +100,8 @@ class EmbeddedPostgres:
             )
 
             entry = ensure_user_exists("embedded_postgres")
+            if entry is None:  # it creates the user when missing; None would be a broken system
+                raise RuntimeError("cannot create the system user embedded_postgres for the embedded PostgreSQL")
             self.user = "embedded_postgres"
             self.pgdata.mkdir(exist_ok=True)
             ensure_prefix_permissions(self.pgdata)

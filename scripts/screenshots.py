@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.dashboards.conftest import chrome_options, wait_rendered  # noqa: E402
+from tests.dashboards.conftest import chrome_options, wait_rendered
 
 PAGES = {"overview": "/", "revenue": "/revenue", "cache": "/cache", "latency": "/latency",
          "postgres": "/postgres", "alerts": "/alerts"}
