@@ -12,20 +12,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
 
-from alerts import maintenance, mutes, removed
+from alerts import maintenance, mutes, promise_rules, removed
 from alerts import silences as sil
 from alerts.config import AlertingConfig, Rule
+from alerts.evaluate import Outcome
 from alerts.evaluate import evaluate as evaluate_instance
 from alerts.rules import rule_values
 from alerts.schema import alert_events, alert_state, migrate, writer_of
 from alerts.state_store import Stored, alert_key, load_all, save
 from alerts.statemachine import OPEN
 from alerts.templates import context, render
+from promises.config import PromisesConfig
+from promises.evaluate import Evaluator
 
 log = logging.getLogger("lookout.alerts")
 DOWN_WINDOW = 300.0
@@ -59,8 +62,12 @@ def _intervals(config: Any) -> dict[str, float]:
 
 class AlertEngine:
     def __init__(self, config: Any, store: Any, clock: Callable[[], float] = time.time,
-                 intervals: Mapping[str, float] | None = None) -> None:
+                 intervals: Mapping[str, float] | None = None,
+                 promises: PromisesConfig | None = None) -> None:
         self.config = _config(config)
+        pcfg = promises if promises is not None else getattr(config, "promises", None)
+        # The shop's promises: evaluated on every full cycle (_promise_cycle), alerting by burn rate.
+        self.promises = Evaluator(pcfg, store, clock) if isinstance(pcfg, PromisesConfig) else None
         # An AlertingConfig alone knows no targets: then an empty rule window is no data.
         self.intervals = dict(intervals) if intervals is not None else _intervals(config)
         self.store = store
@@ -119,9 +126,11 @@ class AlertEngine:
                 mute = mutes.mute_for(self._labels(rule, prev.series_labels, None), mutes.TARGET_UP in
                                       rule.metrics(), suppressors, active_silences, windows)
                 self._instance(rule, prev, value, mute, now, stored, report)
+        if only is None and self.promises is not None:
+            self._promise_cycle(now, by_rule, stored, active_silences, windows, suppressors, report)
         if only is None:  # a full cycle: close what rules removed from the config left open
-            n_t, n_e, n_c = removed.close(self.writer, self.store.engine,
-                                          removed.orphans_of(stored, {r.name for r in self.config.rules}), now)
+            names = {r.name for r in self.config.rules} | {p.alert_name for p in self._active_promises()}
+            n_t, n_e, n_c = removed.close(self.writer, self.store.engine, removed.orphans_of(stored, names), now)
             report.transitions += n_t
             report.events += n_e
             report.cas_conflicts += n_c
@@ -130,10 +139,38 @@ class AlertEngine:
         self.last_report = report
         return report
 
+    def _active_promises(self) -> list[Any]:
+        return self.promises.config.active if self.promises is not None else []
+
+    def _promise_cycle(self, now: float, by_rule: dict[str, list[Stored]], stored: dict[str, Stored],
+                       active_silences: Any, windows: Any, suppressors: Any, report: EvalReport) -> None:
+        """Each promise: evaluate, drive its alert, save the Status the alert was decided on."""
+        assert self.promises is not None
+        with self.writer.begin() as conn:
+            promise_rules.forget_others(conn, [p.id for p in self._active_promises()])
+        for p in self._active_promises():
+            report.rules += 1
+            try:
+                status = self.promises.evaluate(p, now)
+            except Exception as exc:
+                log.exception("promise %s failed", p.id)
+                report.errors[p.alert_name] = f"{exc.__class__.__name__}: {exc}"
+                continue
+            rule = promise_rules.rule_for(p, status)
+            key = alert_key(rule.name, {})
+            prev = next(iter(by_rule.get(rule.name, [])), None) or Stored(key=key, rule=rule.name, series_labels={})
+            mute = mutes.mute_for(self._labels(rule, {}, None), False, suppressors, active_silences, windows)
+            self._instance(rule, prev, promise_rules.value_for(status), mute, now, stored, report, shown=status.value)
+            with self.writer.begin() as conn:
+                promise_rules.save_status(conn, status, key)
+
     def _instance(self, rule: Rule, prev: Stored, value: float | None, mute: mutes.Mute | None,
-                  now: float, stored: dict[str, Stored], report: EvalReport) -> None:
+                  now: float, stored: dict[str, Stored], report: EvalReport, shown: float | None = None) -> None:
+        """``shown``: the value saved and shown when it is not the one evaluated (a promise's SLI)."""
         report.instances += 1
         out = evaluate_instance(rule, value, prev.state, now, self.config.flapping)
+        if shown is not None or rule.name.startswith("promise_"):
+            out = _showing(out, shown)
         state = out.state
         labels = self._labels(rule, prev.series_labels, state.severity)
         annotated, notified = mutes.apply(out.events, prev.notified, state, mute, now)
@@ -229,6 +266,11 @@ class AlertEngine:
 
     def expire_silence(self, silence_id: int, now: float | None = None) -> bool:
         return sil.expire(self.writer, silence_id, self.clock() if now is None else now)
+
+
+def _showing(out: Outcome, shown: float | None) -> Outcome:
+    return Outcome(replace(out.state, value=shown), [replace(t, value=shown) for t in out.transitions],
+                   [replace(e, value=shown) for e in out.events])
 
 
 def _state_cols(state: Any) -> dict[str, Any]:

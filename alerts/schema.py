@@ -118,13 +118,24 @@ acks = Table(
     Column("comment", Text),
 )
 
+# The latest evaluation of each promise (promises/evaluate.py Status as JSON), saved by
+# the cycle that evaluated the promise's alert: cards, /api/promises and the report
+# read it, so they show the numbers the alert was decided on.
+promise_status = Table(
+    "promise_status", metadata,
+    Column("promise_id", String(200), primary_key=True),
+    Column("alert_key", String(1000), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("status", Text, nullable=False),
+)
+
 alerts_meta = Table(
     "alerts_meta", metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
-TABLES = (alert_state, alert_transitions, alert_events, silences, acks, alerts_meta)
+TABLES = (alert_state, alert_transitions, alert_events, silences, acks, promise_status, alerts_meta)
 
 
 def writer_of(store: Any) -> Writer:

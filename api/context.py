@@ -10,12 +10,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from core.targets import TargetBase
+from promises.config import PromisesConfig
 from store import Store
 
 
 class ApiConfig(Protocol):
     @property
     def targets(self) -> Sequence[TargetBase]: ...
+
+    @property
+    def promises(self) -> PromisesConfig: ...
 
     @property
     def secret_values(self) -> frozenset[str]: ...

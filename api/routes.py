@@ -4,6 +4,7 @@
     GET /api/targets                configured targets with their last collection
     GET /api/series?name=&labels=   one metric's series, bucketed (start, end, points, mode)
     GET /api/metrics                the metric names in the store
+    GET /api/promises               each promise's latest evaluation with its alert's state
 
 All reads go through the store's query functions; parameters are parsed by
 ``api.params`` and bound by the store, never formatted into SQL.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from alerts.promise_rules import promise_views
 from api import params
 from api.context import ApiRuntime
 from api.health import health, iso
@@ -43,6 +45,25 @@ def bad_param(exc: params.ParamError) -> ResponseReturnValue:
 def get_health() -> ResponseReturnValue:
     body, code = health(_runtime())
     return jsonify(body), code
+
+
+@bp.get("/promises")
+def get_promises() -> ResponseReturnValue:
+    """What the overview's cards show, from the evaluation the promise's alert was decided on.
+
+    A promise not evaluated yet (the evaluator has not run since start) is listed
+    with ``verdict: "pending evaluation"`` and no numbers.
+    """
+    runtime = _runtime()
+    active = runtime.config.promises.active
+    views = {v.status.id: v for v in promise_views(runtime.store.engine, [p.id for p in active])}
+    out = []
+    for p in active:
+        v = views.get(p.id)
+        out.append(v.as_json() if v is not None else {
+            "id": p.id, "title": p.title, "unit": p.unit, "objective": p.objective,
+            "verdict": "pending evaluation", "state": "ok"})
+    return jsonify(promises=out)
 
 
 @bp.get("/targets")

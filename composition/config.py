@@ -26,6 +26,7 @@ from core.errors import ConfigError
 from core.targets import TargetBase
 from dashboards.config import DashboardsConfig
 from demo.config import DemoConfig
+from promises.config import PromisesConfig
 from store.config import StoreConfig
 from webauth.config import AuthConfig
 
@@ -52,6 +53,8 @@ class Config(ConfigModel):
     targets: list[_target_union()] = Field(default_factory=list)  # type: ignore[valid-type]
     alerting: AlertingConfig = Field(default_factory=AlertingConfig,
                                      description="Alert rules, their evaluation and where notifications go.")
+    promises: PromisesConfig = Field(default_factory=PromisesConfig, description=(
+        "The shop's promises as service-level objectives: measured, budgeted and alerted on by burn rate."))
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description=(
         "The shop's promises (scorecard), its business metric names and panel resolution."))
     demo: DemoConfig = Field(default_factory=DemoConfig, description=(

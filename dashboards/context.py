@@ -16,6 +16,7 @@ from alerts.engine import AlertEngine
 from core.targets import TargetBase
 from dashboards.bucket_cache import BucketCache
 from dashboards.config import DashboardsConfig
+from promises.config import PromisesConfig
 from store import Store
 
 
@@ -30,6 +31,9 @@ class DashboardSettings(Protocol):
 
     @property
     def alerting(self) -> AlertingConfig: ...
+
+    @property
+    def promises(self) -> PromisesConfig: ...
 
 
 class StoreBuffer(Protocol):

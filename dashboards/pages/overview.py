@@ -7,7 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, dcc, html
 
-from dashboards import figures, scorecard
+from dashboards import cards, figures
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
 from dashboards.pages.common import age, register_page, table
@@ -16,16 +16,17 @@ PATH, TITLE = "/", "Overview"
 
 
 def layout(runtime: DashboardRuntime) -> Any:
-    cfg = runtime.config.dashboards
+    # One tile per promise (dashboards/cards.py); the verdict is its alert's.
     tiles = [dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(o.title, className="lk-small text-body-secondary"),
-        html.Div([html.Span("–", id=f"score-{o.id}-value", className="lk-value me-2"),
-                  html.Span(id=f"score-{o.id}-badge")]),
-        html.Div(scorecard.format_target(o), className="lk-small text-body-secondary",
-                 id=f"score-{o.id}-note"),
-        dcc.Graph(id=f"score-{o.id}-spark", config={"displayModeBar": False, "staticPlot": True},
+        html.Div([html.Span(p.title, className="me-2"), html.Span(id=f"score-{p.id}-badge")],
+                 className="lk-small text-body-secondary"),
+        html.Div([html.Span("–", id=f"score-{p.id}-value", className="lk-value me-2"),
+                  html.Span(id=f"score-{p.id}-now", className="lk-small text-body-secondary")]),
+        html.Div(id=f"score-{p.id}-note", className="lk-small text-body-secondary"),
+        dcc.Graph(id=f"score-{p.id}-spark", config={"displayModeBar": False, "staticPlot": True},
                   style={"height": "48px"}),
-    ]), className="lk-tile h-100 shadow-sm"), xs=6, md=4, xl=3, className="mb-2") for o in cfg.scorecard]
+    ]), className="lk-tile h-100 shadow-sm", id=f"score-{p.id}"), xs=6, md=4, xl=3, className="mb-2")
+        for p in runtime.config.promises.active]
     return html.Div([
         html.H5("Targets", className="mt-1"),
         html.Div(id="ov-health", className="mb-2"),
@@ -37,22 +38,21 @@ def layout(runtime: DashboardRuntime) -> Any:
 
 
 def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
-    cfg = runtime.config.dashboards
     outputs = [Output("ov-health", "children"), Output("ov-alerts", "children")]
-    for o in cfg.scorecard:
-        outputs += [Output(f"score-{o.id}-value", "children"), Output(f"score-{o.id}-badge", "children"),
-                    Output(f"score-{o.id}-spark", "figure"), Output(f"score-{o.id}-note", "children")]
+    for p in runtime.config.promises.active:
+        outputs += [Output(f"score-{p.id}-value", "children"), Output(f"score-{p.id}-now", "children"),
+                    Output(f"score-{p.id}-badge", "children"), Output(f"score-{p.id}-spark", "figure"),
+                    Output(f"score-{p.id}-note", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
         alerts = fetch.alerts()
         out: list[Any] = [health_grid(fetch, alerts), alert_list(alerts, fetch.view.end)]
-        for s in scorecard.evaluate_all(fetch):
-            o = s.objective
-            badge = (dbc.Badge("no data", color="secondary") if s.passed is None
-                     else dbc.Badge("pass", color="success") if s.passed else dbc.Badge("FAIL", color="danger"))
-            note = scorecard.format_target(o) if s.reason is None else f"{scorecard.format_target(o)} · {s.reason}"
-            out += [scorecard.format_value(s.value, o.unit), badge,
-                    figures.sparkline(s.spark, theme=theme, good=s.passed, unit=o.unit, target=o.target), note]
+        for c in cards.cards(runtime, fetch.view.start, fetch.view.end):
+            p = c.promise
+            bound = p.threshold.value if p.threshold is not None else p.objective
+            out += [c.value_text(), c.now_text(), dbc.Badge(c.verdict, color=c.color),
+                    figures.sparkline(c.spark, theme=theme, good=c.good, unit=p.unit, target=bound),
+                    html.Div([html.Div(c.objective_text()), html.Div(c.detail_text())])]
         return out
 
     return register_page(app, runtime, outputs, build)
