@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from api.bounded import Bounded, Late
 from api.context import ApiRuntime
 from core.masking import mask
 from core.targets import TargetBase
@@ -21,6 +22,9 @@ from store import TargetStatus
 # A target is stale when its last success is older than this many intervals.
 STALE_INTERVALS = 3
 HEARTBEAT_STALE_SECONDS = 45.0
+# Each store read of a health check gets this long; the whole answer stays under a second.
+STORE_DEADLINE = 0.3
+_bounded = Bounded()  # per process: at most a few health reads of a hanging store at once
 
 
 def iso(ts: float | None) -> str | None:
@@ -40,9 +44,10 @@ def health(runtime: ApiRuntime) -> tuple[dict[str, Any], int]:
     statuses = {}
     if not store_error:
         try:
-            statuses = {s.target: s for s in runtime.store.target_status()}
+            statuses = {s.target: s for s in _bounded.call(runtime.store.target_status, STORE_DEADLINE)}
         except Exception as exc:  # noqa: BLE001 - reported, not raised
-            checks["store"] = {"status": "fail", "error": mask(f"{exc.__class__.__name__}: {exc}", secrets)}
+            checks["store"] = {**checks["store"], "status": "fail",
+                               "error": "store unavailable: " + mask(f"{exc.__class__.__name__}: {exc}", secrets)}
 
     targets = [_target_entry(t, statuses.get(t.name), now, secrets) for t in runtime.config.targets]
     worst = "pass"
@@ -57,12 +62,23 @@ def health(runtime: ApiRuntime) -> tuple[dict[str, Any], int]:
 
 
 def _store_check(runtime: ApiRuntime, secrets: frozenset[str]) -> dict[str, Any]:
-    """fail while the store takes no writes; warn while it is back but buffered batches still wait."""
-    error = runtime.store.check_writable()
+    """fail while the store takes no writes; warn while it is back but buffered batches still wait.
+
+    The collecting process knows first (its writer marks a write that hangs);
+    otherwise a tiny write transaction, bounded by STORE_DEADLINE, tells.
+    """
+    state = runtime.pipeline.store_state()
+    error: str | None = None
+    if not state["available"]:
+        error = state["last_error"] or "writes are failing"
+    else:
+        try:
+            error = _bounded.call(runtime.store.check_writable, STORE_DEADLINE)
+        except Late as exc:
+            error = f"the store did not answer: {exc}"
     check: dict[str, Any] = {"status": "fail" if error else "pass", "available": error is None}
     if error:
         check["error"] = "store unavailable: " + mask(error, secrets)
-    state = runtime.pipeline.store_state()
     check.update(buffered_batches=state["buffered_batches"], buffered_bytes=state["buffered_bytes"],
                  dropped_batches_total=state["dropped_batches_total"],
                  unavailable_since=iso(state["unavailable_since"]))
@@ -77,7 +93,7 @@ def _scheduler_check(runtime: ApiRuntime, now: float) -> dict[str, Any]:
         return {"status": "pass" if ok else "fail", "running": ok}
     # A web replica has no scheduler of its own: look for a live worker.
     try:
-        beats = [w.heartbeat_ts for w in runtime.store.workers()]
+        beats = [w.heartbeat_ts for w in _bounded.call(runtime.store.workers, STORE_DEADLINE)]
     except Exception:  # noqa: BLE001 - the store check reports the cause
         beats = []
     age = now - max(beats) if beats else None

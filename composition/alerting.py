@@ -43,7 +43,8 @@ def attach(runtime: Runtime) -> AlertEngine:
     interval = runtime.config.alerting.evaluation_interval
     # Cluster workers: only the elected evaluator / dispatcher does these (composition/clustering.py).
     sched = runtime.scheduler
-    sched.add_periodic("alerts:evaluate", _when_leading(runtime, "evaluator", lambda: _safe(engine.evaluate)),
+    sched.add_periodic("alerts:evaluate",
+                       _when_leading(runtime, "evaluator", _BacklogGate(runtime, engine.evaluate)),
                        interval)
     routing = threading.Lock()  # route() and the pruning of closed notify_alerts/notify_groups rows
     sched.add_periodic("alerts:dispatch", _when_leading(runtime, "dispatcher", lambda: _notify(notifier, routing)),
@@ -77,6 +78,32 @@ def _when_leading(runtime: Runtime, role: str, job: Callable[[], None]) -> Calla
         if leads(runtime, role):
             job()
     return run
+
+
+class _BacklogGate:
+    """Evaluate, unless collected batches still wait for the store.
+
+    A rule over a window whose samples are still in memory would see a gap and
+    page "no data", then "resolved" once they land. So while anything waits,
+    every alert keeps its state; the batch listener evaluates each batch as it
+    is written back, and this job catches up as soon as the backlog is gone.
+    Said once each way, not every cycle.
+    """
+
+    def __init__(self, runtime: Runtime, evaluate: Callable[[], object]) -> None:
+        self.runtime, self.evaluate, self.waiting = runtime, evaluate, False
+
+    def __call__(self) -> None:
+        backlog = self.runtime.pipeline.backlog()
+        if backlog:
+            if not self.waiting:
+                log.warning("alert evaluation waits: %d collected batches are not in the store yet", backlog)
+            self.waiting = True
+            return
+        if self.waiting:
+            log.warning("alert evaluation resumes: the store has every collected batch")
+            self.waiting = False
+        _safe(self.evaluate)
 
 
 _store_down: set[str] = set()  # jobs that already said the store is unavailable

@@ -57,12 +57,15 @@ class Runtime:
     def start(self) -> None:
         for hook in self.before_start:
             hook()
+        if self.collects:
+            self.pipeline.start()  # store writes leave the collection threads from here on
         if self.scheduler is not None:
             self.scheduler.start()
 
     def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        self.pipeline.stop()  # writes what still waits, for a few seconds at most
         for hook in reversed(self.after_stop):
             try:
                 hook()

@@ -22,6 +22,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 
 BUSY_TIMEOUT_MS = 10_000
+# Every store call on PostgreSQL is bounded: connecting, waiting for a pooled
+# connection, a statement, a lock, and a dead peer (keepalives; unacknowledged
+# data after a partition without RST: tcp_user_timeout). A server that is
+# stopped but whose kernel still answers (SIGSTOP) is caught by none of these
+# until it resumes: the pipeline's writer marks such a write as hung
+# (composition/store_writer.py) and /api/health reads with its own deadline.
+POOL_TIMEOUT = 5.0
+PG_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "application_name": "lookout-store",
+    "options": "-c statement_timeout=60s -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s",
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 _IMMEDIATE = "lookout_begin_immediate"
 
 
@@ -40,7 +54,8 @@ def create_store_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     if u.get_backend_name() == "postgresql":
-        return create_engine(u, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        return create_engine(u, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=POOL_TIMEOUT,
+                             connect_args=PG_CONNECT_ARGS)
     raise ValueError(f"unsupported store URL {u.render_as_string()!r}: use sqlite:///FILE "
                      "or postgresql+psycopg://...")
 
