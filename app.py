@@ -2,6 +2,7 @@
 
     python app.py [--config config.yaml] [--host 127.0.0.1] [--port 8050] [--role all|web|worker]
     python app.py check-config [--config config.yaml]
+    python app.py report [--since 7d] [--format html|md] [--out FILE]
     python app.py hash-password | hash-token
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.errors import ConfigError
 from core.logs import setup_logging
 from core.masking import mask
 from core.memory import freeze_startup_heap, limit_malloc_arenas
+from report import cli as report_cli
 from webauth import cli as auth_cli
 
 log = logging.getLogger("lookout")
@@ -36,8 +38,8 @@ def create_app(config: Config, *, role: str = "all", runtime: Runtime | None = N
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="Lookout: health dashboard for a web shop's backend.")
     p.add_argument("command", nargs="?", default="run",
-                   choices=["run", "check-config", "scenario", *auth_cli.COMMANDS],
-                   help="run (default), check-config, or scenario NAME [--off] on a running demo")
+                   choices=["run", "check-config", "scenario", "report", *auth_cli.COMMANDS],
+                   help="run (default), check-config, scenario NAME [--off] on a running demo, or report")
     p.add_argument("name", nargs="?", help="scenario name (with the scenario command)")
     p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
     p.add_argument("--host", help="bind address (default: server.host, 127.0.0.1)")
@@ -49,6 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--off", action="store_true", help="with the scenario command: switch it off")
     p.add_argument("--log-level", default="INFO")
     auth_cli.add_arguments(p)
+    report_cli.add_arguments(p)
     return p.parse_args(argv)
 
 
@@ -64,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(config.targets)} targets)")
         return 0
+    if args.command == "report":
+        return report_cli.run(config, args)
     if args.command == "scenario":
         from composition.demo_cli import switch_scenario
 

@@ -8,6 +8,7 @@ import composition.alerting
 import composition.demo
 import dashboards
 import exporter.views
+import report.views
 import webauth
 from composition.runtime import Runtime
 
@@ -20,6 +21,7 @@ def make_flask_app(runtime: Runtime) -> Flask:
     api.routes.init_app(app, runtime)
     composition.alerting.init_web(app, runtime)
     composition.demo.init_web(app, runtime)
+    report.views.init_app(app, runtime)  # GET /report: the claims report
     if runtime.collects:
         # /metrics is served by the process that collects (DESIGN.md): a web
         # replica has no snapshot of its own to serve.
