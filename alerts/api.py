@@ -1,12 +1,20 @@
 """JSON API of alerting: alerts, their history, acks and silences.
 
-    GET    /api/alerts?state=firing        alert instances (state rows)
+    GET    /api/alerts                     alerts that are not ok (pending, firing, stale, flapping)
+    GET    /api/alerts?state=all           every alert instance; or state=ok|pending|firing|stale|flapping|open
     GET    /api/alerts/<id>                one alert with its transitions and events
     POST   /api/alerts/<id>/ack            {"who": "...", "comment": "..."}
     GET    /api/alerts/report              the last evaluation's report (this process)
     GET    /api/silences?all=1             active and future silences (all=1: expired too)
     POST   /api/silences                   {"matchers": {...} | ["l=~re"], "ends_at"|"duration", "author", "comment"}
     DELETE /api/silences/<id>              expire now
+
+Each alert carries ``started_at``, when its episode began (the first crossing,
+not the moment it fired). Summaries are true to the state: an ok alert's
+``summary`` is its rule's condition ("OK: warning above 5.0 %, critical above
+10.0 %"), never the firing text its template was written for ("Target shop-api
+is down"), and it has no ``description``; values in summaries read in the
+rule's unit, and a missing value reads "–", never "nan".
 
 Reads go through :mod:`alerts.queries`, writes through the app's
 :class:`~alerts.engine.AlertEngine` (``init_app`` puts it in ``app.extensions``).
@@ -66,7 +74,7 @@ def ack_error(exc: AckError) -> ResponseReturnValue:
 
 @bp.get("/alerts")
 def list_alerts() -> ResponseReturnValue:
-    return jsonify(alerts=queries.alert_rows(_db(), request.args.get("state")))
+    return jsonify(alerts=queries.alert_rows(_db(), request.args.get("state") or "not_ok"))
 
 
 @bp.get("/alerts/<int(max=9223372036854775807):alert_id>")

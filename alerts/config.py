@@ -27,6 +27,7 @@ from alerts.notify.config import NotificationsConfig
 from alerts.templates import check as check_template
 from core.configmodel import ConfigModel
 from core.durations import Duration
+from core.units import Unit, unit_for_metric
 
 _RULE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 Agg = Literal["last", "avg", "min", "max", "p95", "rate", "increase", "delta"]
@@ -46,6 +47,18 @@ class Expr(ConfigModel):
         "Look back this far. No data only when the series' newest sample is older than this and than "
         "three intervals of its target."))
     by: list[str] | None = Field(None, description="Sum the reduced values of series sharing these labels.")
+    # Startup and gaps (alerts/rules.py): too little evidence keeps the alert's state, so it cannot go pending.
+    min_coverage: float = Field(0.5, ge=0, le=1, description=(
+        "Enough samples: an aggregation other than `last` is undefined (the alert keeps its state, so at start "
+        "it cannot go pending) until the series' samples in the window reach back this share of it: 0.5 of a "
+        "2m window is one minute of samples. A counter (rate, increase) counts only its samples since its "
+        "newest reset, so a restarted server's first delta is not read as the window's."))
+    min_samples: int = Field(1, ge=1, description=(
+        "Enough samples: and at least this many in the window (rate, increase and delta need 2 anyway)."))
+    absent: Literal["no_data", "zero"] = Field("no_data", description=(
+        "With `by`: a series of a group that stops reporting while others of the group go on. no_data: the "
+        "group is no data (stale). zero: it counts as 0 (a state with no sessions left, a pool with no waiting "
+        "clients); the group is no data only once all its series stopped."))
 
     @field_validator("match", mode="before")
     @classmethod
@@ -56,6 +69,9 @@ class Expr(ConfigModel):
     def _window_positive(self) -> Expr:
         if self.window <= 0:
             raise ValueError("window must be positive")
+        if self.absent == "zero" and self.by is None:
+            raise ValueError("absent: zero sums a family `by` labels: give `by` (for one series use the rule's "
+                             "no_data)")
         return self
 
 
@@ -98,6 +114,11 @@ class Rule(ConfigModel):
     annotations: dict[str, str] = Field(default_factory=dict,
                                         description="summary, description, runbook_url; {labels[x]}, {value}, "
                                                     "{warning}, {critical}, {op}, {severity}, {rule}.")
+    unit: Unit | None = Field(None, description=(
+        "How values and thresholds read in messages (`{value}` in a template): ratio, seconds, bytes, count, "
+        "eur, usd or none. Default: what the metric's name declares (`_ratio`, `_seconds`, `_bytes`, `_total`); "
+        "for a ratio rule `ratio`, or the numerator's unit when it is seconds, bytes or money over a count "
+        "(seconds per call)."))
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -156,6 +177,19 @@ class Rule(ConfigModel):
 
     def metrics(self) -> set[str]:
         return {e.metric for e in self.exprs()}
+
+    def value_unit(self) -> Unit:
+        """``unit``, else the unit the rule's metrics declare (see the field's description)."""
+        if self.unit is not None:
+            return self.unit
+        if self.expr is not None:
+            return unit_for_metric(self.expr.metric)
+        assert self.ratio is not None
+        num, den = ({unit_for_metric(e.metric) for e in side} for side in self.ratio.parts())
+        # seconds_total / calls_total is a time per call, not a share
+        if len(num) == 1 and not num & {"ratio", "count", "none"} and den <= {"count", "none"}:
+            return num.pop()
+        return "ratio"
 
     def thresholds(self) -> dict[str, Any]:
         return {"op": self.op, "warning": self.warning, "critical": self.critical,

@@ -25,7 +25,7 @@ from alerts.evaluate import evaluate as evaluate_instance
 from alerts.rules import rule_values
 from alerts.schema import alert_events, alert_state, migrate, writer_of
 from alerts.state_store import Stored, alert_key, load_all, save
-from alerts.statemachine import OPEN
+from alerts.statemachine import OPEN, AlertState
 from alerts.templates import context, render
 from promises.config import PromisesConfig
 from promises.evaluate import Evaluator
@@ -171,15 +171,18 @@ class AlertEngine:
         out = evaluate_instance(rule, value, prev.state, now, self.config.flapping)
         if shown is not None or rule.name.startswith("promise_"):
             out = _showing(out, shown)
-        state = out.state
+        state = _stale_severity(rule, out.state)
         labels = self._labels(rule, prev.series_labels, state.severity)
         annotated, notified = mutes.apply(out.events, prev.notified, state, mute, now)
-        thresholds = rule.thresholds()
-        ctx = context(rule.name, labels, state.value, thresholds, state.severity)
-        annotations = {k: render(v, ctx) for k, v in rule.annotations.items()}
-        if state.state == "stale":  # the stale-data alert names the series, whatever the rule says
-            annotations = {**annotations, "rule_summary": annotations.get("summary", ""), "summary":
-                           f"No data for {rule.name} on {json.dumps(prev.series_labels, sort_keys=True)}"}
+        unit = rule.value_unit()
+        thresholds = {**rule.thresholds(), "unit": unit}  # messages read values in the rule's unit
+        annotations = _annotations(rule, prev, labels, state.value, thresholds, state.severity, state.state)
+        resolved = annotations
+        if any(e.kind == "resolved" for e, _ in annotated):
+            # The resolve says what was wrong (the summary it fired with), marked resolved.
+            was = _annotations(rule, prev, labels, prev.state.value, thresholds, prev.state.severity,
+                               prev.state.inner)
+            resolved = {**annotations, "summary": f"Resolved: {was.get('summary') or rule.name}"}
         closes_ack = any(e.kind in ("escalated", "deescalated", "resolved", "flapping_ended") for e in out.events)
         values: dict[str, Any] = {
             **_state_cols(state), "rule": rule.name, "labels": json.dumps(labels, sort_keys=True),
@@ -193,7 +196,8 @@ class AlertEngine:
         if prev.id is not None and not annotated and not out.transitions and _same(prev, values) \
                 and (state.state == "ok" or state.value == prev.state.value):
             return  # nothing new: an ok alert's row is not rewritten every cycle
-        events = [self._event_row(rule, prev, e, reason, mute, labels, annotations, thresholds, state, stored)
+        events = [self._event_row(rule, prev, e, reason, mute, labels,
+                                  resolved if e.kind == "resolved" else annotations, thresholds, state, stored)
                   for e, reason in annotated]
         alert_id = save(self.writer, prev, values, out.transitions, events)
         if alert_id is None:
@@ -207,13 +211,20 @@ class AlertEngine:
     def _event_row(self, rule: Rule, prev: Stored, e: Any, reason: str | None, mute: mutes.Mute | None,
                    labels: dict[str, str], annotations: dict[str, str], thresholds: dict[str, Any],
                    state: Any, stored: dict[str, Stored]) -> dict[str, Any]:
-        payload = {"rule": rule.name, "labels": {**labels, "severity": e.severity or e.previous_severity or ""},
+        # Never a notification without a severity: a resolve carries the level it had, NO DATA its own.
+        severity = (e.severity or e.previous_severity or state.severity or prev.state.severity
+                    or _lowest_severity(rule))
+        # The episode's start: the event's own, else the alert's (an "unmuted" re-send).
+        started = next((t for t in (e.started_at, state.started_at, prev.state.started_at) if t is not None), None)
+        payload = {"rule": rule.name, "labels": {**labels, "severity": severity},
                    "series_labels": prev.series_labels, "annotations": annotations, "thresholds": thresholds,
-                   "firing_since": state.firing_since, "value": e.value, "state": state.state,
+                   "firing_since": state.firing_since if state.firing_since is not None else prev.state.firing_since,
+                   "started_at": started, "value": e.value, "state": state.state,
                    **e.extra, **mutes.payload_mute(reason, mute)}
         if mutes.TARGET_UP in rule.metrics() and prev.series_labels.get("target"):
-            payload.update(self._suppression_counts(prev.series_labels["target"], state.firing_since, stored))
-        return {"event": e.kind, "severity": e.severity, "previous_severity": e.previous_severity,
+            payload.update(self._suppression_counts(prev.series_labels["target"], started, stored))
+        return {"event": e.kind, "severity": severity if e.kind == "stale" else e.severity,
+                "previous_severity": e.previous_severity,
                 "value": e.value, "at": e.at, "payload": json.dumps(payload, default=str),
                 "muted": reason is not None, "muted_reason": reason,
                 "suppressed_by": mute.suppressed_by if (mute and reason) else None}
@@ -271,6 +282,28 @@ class AlertEngine:
 def _showing(out: Outcome, shown: float | None) -> Outcome:
     return Outcome(replace(out.state, value=shown), [replace(t, value=shown) for t in out.transitions],
                    [replace(e, value=shown) for e in out.events])
+
+
+def _lowest_severity(rule: Rule) -> str:
+    return "warning" if rule.warning is not None else "critical"
+
+
+def _stale_severity(rule: Rule, state: AlertState) -> AlertState:
+    """A stale alert that never fired takes the rule's lowest level (one that fired keeps its own)."""
+    if state.inner == "stale" and state.severity is None:
+        return replace(state, severity=_lowest_severity(rule))
+    return state
+
+
+def _annotations(rule: Rule, prev: Stored, labels: dict[str, str], value: float | None,
+                 thresholds: dict[str, Any], severity: str | None, state: str) -> dict[str, str]:
+    """The rule's annotations rendered for one state; a stale alert's summary names the series."""
+    ctx = context(rule.name, labels, value, thresholds, severity, str(thresholds.get("unit") or "none"))
+    out = {k: render(v, ctx) for k, v in rule.annotations.items()}
+    if state == "stale":  # the stale-data alert names the series, whatever the rule says
+        out = {**out, "rule_summary": out.get("summary", ""),
+               "summary": f"No data for {rule.name} on {json.dumps(prev.series_labels, sort_keys=True)}"}
+    return out
 
 
 def _state_cols(state: Any) -> dict[str, Any]:

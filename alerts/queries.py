@@ -20,10 +20,12 @@ from sqlalchemy.engine import Engine, Row
 from alerts import silences as sil
 from alerts.schema import alert_events, alert_state, alert_transitions, silences
 from alerts.silences import Silence
-from alerts.statemachine import OPEN
+from alerts.statemachine import OPEN, episode_start
+from alerts.templates import condition_text
 
-# What ``alert_rows(state=...)`` filters on: a state of the machine, or "open" for any open one.
-STATE_FILTERS = ("ok", "pending", "firing", "stale", "flapping", "open")
+# What ``alert_rows(state=...)`` filters on: a state of the machine, "open" for any open one,
+# "not_ok" for every alert that is not ok (pending too), "all" for every alert.
+STATE_FILTERS = ("ok", "pending", "firing", "stale", "flapping", "open", "not_ok", "all")
 _JSON_COLS = ("labels", "series_labels", "annotations", "thresholds", "flaps")
 
 
@@ -47,6 +49,8 @@ class OpenAlert:
     acked_at: float | None
     # Rendered at the last evaluation: summary, description, runbook_url...
     annotations: dict[str, str] = field(default_factory=dict)
+    # When the episode began: the first crossing (start of pending), not the moment it fired.
+    started_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +81,24 @@ def open_alerts(db: Engine) -> list[OpenAlert]:
                       severity=r.severity, value=r.value, pending_since=r.pending_since,
                       firing_since=r.firing_since, last_change=r.last_change, silenced_by=r.silenced_by,
                       suppressed_by=r.suppressed_by, muted_reason=r.muted_reason, acked_by=r.acked_by,
-                      acked_at=r.acked_at, annotations=json.loads(r.annotations or "{}")) for r in rows]
+                      acked_at=r.acked_at, annotations=json.loads(r.annotations or "{}"),
+                      started_at=episode_start(r.inner_state, r.pending_since, r.firing_since, r.last_change))
+            for r in rows]
 
 
 def alert_rows(db: Engine, state: str | None = None) -> list[dict[str, Any]]:
-    """State rows as JSON objects, by rule and key; ``state`` one of STATE_FILTERS or None for all."""
+    """State rows as JSON objects, by rule and key; ``state`` one of STATE_FILTERS, None for all.
+
+    Each row as :func:`_state_json` shapes it: an ok alert's summary is its rule's condition.
+    """
     if state is not None and state not in STATE_FILTERS:
         raise ValueError(f"state must be one of {', '.join(STATE_FILTERS)}")
     q = select(alert_state).order_by(alert_state.c.rule, alert_state.c.alert_key)
     if state == "open":
         q = q.where(alert_state.c.state.in_(OPEN))
-    elif state:
+    elif state == "not_ok":
+        q = q.where(alert_state.c.state != "ok")
+    elif state and state != "all":
         q = q.where(alert_state.c.state == state)
     with db.connect() as conn:
         return [_state_json(r) for r in conn.execute(q)]
@@ -131,8 +142,20 @@ def get_silence(db: Engine, silence_id: int) -> Silence | None:
 
 
 def _state_json(row: Row[Any]) -> dict[str, Any]:
+    """A state row as JSON, with ``started_at`` (the episode's start) and texts true to the state.
+
+    Annotations are templates written for a firing alert ("Target shop-api is down"), rendered
+    at the last save. An ok alert shows none of them as if they held: its ``summary`` is the
+    rule's condition ("OK: warning above 5.0 %, critical above 10.0 %"), its ``description``
+    is left out, its ``runbook_url`` stays.
+    """
     d = dict(row._mapping)
     for c in _JSON_COLS:
         if c in d and isinstance(d[c], str):
             d[c] = json.loads(d[c])
+    d["started_at"] = episode_start(d.get("inner_state") or d["state"], d.get("pending_since"),
+                                    d.get("firing_since"), d.get("last_change"))
+    if d["state"] == "ok" and isinstance(d.get("annotations"), dict):
+        kept = {k: v for k, v in d["annotations"].items() if k not in ("summary", "description", "rule_summary")}
+        d["annotations"] = {**kept, "summary": f"OK: {condition_text(d.get('thresholds') or {})}"}
     return d

@@ -9,6 +9,13 @@ Notifiable changes (the ``event`` of a transition):
   firing/stale -> ok: resolved        ok/pending/firing -> stale: stale     stale -> firing: firing
 An alert is *open* while it is firing, stale or flapping. Opening events come
 only from a closed alert, ``resolved``/``flapping_ended`` close it.
+
+Every transition carries ``started_at``, the start of the episode it belongs
+to: when the value first crossed a threshold (the start of pending, not the
+moment it fired), or when the data stopped for a stale alert that never
+fired. The machine clears ``pending_since``/``firing_since`` on a resolve,
+so the start travels with the transition: a RESOLVED message and the
+Alertmanager ``startsAt`` read it from there.
 """
 from __future__ import annotations
 
@@ -23,9 +30,9 @@ STALE = "stale"  # the condition "no data", next to a level or None
 class AlertState:
     state: str = "ok"
     inner: str = "ok"
-    severity: str | None = None        # level while pending or firing
+    severity: str | None = None        # level while pending or firing (stale: the level it fired at)
     value: float | None = None
-    pending_since: float | None = None
+    pending_since: float | None = None  # first crossing; kept while firing (and stale after firing)
     firing_since: float | None = None  # kept through stale: "was firing"
     clear_since: float | None = None   # value cleared at, for keep_firing_for
     last_change: float | None = None
@@ -35,6 +42,25 @@ class AlertState:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN
+
+    @property
+    def started_at(self) -> float | None:
+        return episode_start(self.inner, self.pending_since, self.firing_since, self.last_change)
+
+
+def episode_start(inner: str, pending_since: float | None, firing_since: float | None,
+                  last_change: float | None) -> float | None:
+    """When the current episode began: the first crossing, or when a never-firing alert went stale.
+
+    Takes the stored columns, so readers of state rows (repeats, the API) agree with the machine.
+    """
+    if inner == "ok":
+        return None
+    if firing_since is not None:
+        return min(firing_since, pending_since) if pending_since is not None else firing_since
+    if inner == "stale":
+        return last_change
+    return pending_since
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,7 @@ class Transition:
     to_severity: str | None
     value: float | None
     event: str | None = None
+    started_at: float | None = None  # the episode's start (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ class Event:
     value: float | None
     at: float
     extra: dict = field(default_factory=dict)
+    started_at: float | None = None  # the episode's start: "since", the resolve's duration, startsAt
 
 
 def advance(prev: AlertState, cond: str | None, now: float, for_s: float,
@@ -66,18 +94,25 @@ def advance(prev: AlertState, cond: str | None, now: float, for_s: float,
 
     def go(state: str, severity: str | None, event: str | None, **changes: object) -> None:
         nonlocal s
-        out.append(Transition(now, s.inner, state, s.severity, severity, value, event))
+        # Read before the change: a resolve clears what says when the episode began.
+        started: float | None = now  # from ok, or stale without having fired: a new episode
+        if s.inner != "ok" and not (state == "stale" and s.firing_since is None):
+            started = s.started_at
+        out.append(Transition(now, s.inner, state, s.severity, severity, value, event, started))
         s = replace(s, inner=state, severity=severity, last_change=now, **changes)  # type: ignore[arg-type]
 
     if cond == STALE:
         if s.inner != "stale":
-            go("stale", None, "stale", pending_since=None, clear_since=None)
+            was_firing = s.firing_since is not None
+            # A firing alert that goes silent keeps its level and its start: it is the same incident.
+            go("stale", s.severity if was_firing else None, "stale",
+               pending_since=s.pending_since if was_firing else None, clear_since=None)
         return s, out
     if s.inner == "stale":
         if cond is not None and s.firing_since is not None:
             go("firing", cond, "firing", clear_since=None)
             return s, out
-        go("ok", None, "resolved", firing_since=None)
+        go("ok", None, "resolved", firing_since=None, pending_since=None)
     if s.inner == "firing":
         if cond is None:
             since = s.clear_since if s.clear_since is not None else now
@@ -118,19 +153,20 @@ def overlay(prev: AlertState, s: AlertState, transitions: list[Transition], now:
         if new and len(recent) > limit:
             timeline = [{"at": a, "event": e, "severity": sev} for a, e, sev in recent]
             events.append(Event("flapping", s.severity, prev.severity, s.value, now,
-                                {"transitions": len(recent), "timeline": timeline}))
+                                {"transitions": len(recent), "timeline": timeline}, started_at=now))
             return replace(s, state="flapping", flapping_since=now, flaps=flaps), events
         for t in transitions:
             if t.event:
                 events.append(Event(t.event, t.to_severity, t.from_severity, t.value, t.at,
-                                    {"previous_state": t.from_state}))
+                                    {"previous_state": t.from_state}, started_at=t.started_at))
         return replace(s, state=s.inner, flaps=flaps), events
     last = max([f[0] for f in flaps] + [prev.flapping_since or now])
     if now - last < settle:
         return replace(s, state="flapping", flaps=flaps), events
     events.append(Event("flapping_ended", s.severity, None, s.value, now,
                         {"transitions": len(recent), "flapping_since": prev.flapping_since,
-                         "state": s.inner}))
+                         "state": s.inner}, started_at=prev.flapping_since))
     if s.inner in ("firing", "stale"):
-        events.append(Event(s.inner, s.severity, None, s.value, now, {"previous_state": "flapping"}))
+        events.append(Event(s.inner, s.severity, None, s.value, now, {"previous_state": "flapping"},
+                            started_at=s.started_at))
     return replace(s, state=s.inner, flapping_since=None, flaps=()), events

@@ -1,15 +1,22 @@
 """Annotation templates: ``str.format`` fields over labels, value and thresholds only.
 
 Attribute access (``{value.__class__}``) is refused, so a template can reach
-nothing but the values handed to it::
+nothing but the values handed to it. ``{value}``, ``{warning}``,
+``{critical}`` and ``{threshold}`` without a format spec read in the rule's
+unit (core.units); with one they format the number as before, and a missing
+value is "–" either way, never "nan"::
 
-    "{labels[target]}: mean query time {value:.3f}s > {warning}s"  ->  "db: mean query time 0.231s > 0.1s"
+    "{labels[target]}: mean query time {value} > {warning}"  ->  "db: mean query time 231 ms > 100 ms"
+    "Payment failures at {value:.1%}"                        ->  "Payment failures at 12.0%"
 """
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping
 from typing import Any
+
+from core.units import format_value
 
 
 class _SafeFormatter(string.Formatter):
@@ -24,16 +31,52 @@ class _Labels(dict):
         return ""  # a series without that label renders as empty, not as an error
 
 
+class Quantity:
+    """A number in its unit: ``{q}`` reads "40.5 %", ``{q:.3f}`` formats the number, None is "–"."""
+
+    __slots__ = ("unit", "value")
+
+    def __init__(self, value: float | None, unit: str = "none") -> None:
+        self.value = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+        self.unit = unit
+
+    def __format__(self, spec: str) -> str:
+        if self.value is None:
+            return "–"
+        if not spec:
+            return format_value(self.value, self.unit)
+        return format(float(self.value), spec)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+    __repr__ = __str__  # {value!r} too: never "nan", never the class name
+
+
 _FMT = _SafeFormatter()
 FIELDS = ("labels", "value", "warning", "critical", "threshold", "op", "severity", "rule")
+_OP_WORDS = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
 
 
 def context(rule: str, labels: Mapping[str, str], value: float | None, thresholds: Mapping[str, Any],
-            severity: str | None) -> dict[str, Any]:
-    return {"labels": _Labels(labels), "value": float("nan") if value is None else value,
-            "warning": thresholds.get("warning"), "critical": thresholds.get("critical"),
-            "threshold": thresholds.get(severity) if severity else None, "op": thresholds.get("op"),
-            "severity": severity or "", "rule": rule}
+            severity: str | None, unit: str = "none") -> dict[str, Any]:
+    return {"labels": _Labels(labels), "value": Quantity(value, unit),
+            "warning": Quantity(thresholds.get("warning"), unit),
+            "critical": Quantity(thresholds.get("critical"), unit),
+            "threshold": Quantity(thresholds.get(severity) if severity else None, unit),
+            "op": thresholds.get("op"), "severity": severity or "", "rule": rule}
+
+
+def condition_text(thresholds: Mapping[str, Any]) -> str:
+    """The rule's condition in words: "warning above 5.0 %, critical above 10.0 %".
+
+    ``thresholds`` as the engine stores them (``Rule.thresholds()`` plus ``unit``).
+    """
+    unit = str(thresholds.get("unit") or "none")
+    words = _OP_WORDS.get(str(thresholds.get("op")), str(thresholds.get("op") or ""))
+    parts = [f"{sev} {words} {format_value(thresholds[sev], unit)}" for sev in ("warning", "critical")
+             if isinstance(thresholds.get(sev), (int, float))]
+    return ", ".join(parts) or "no threshold"
 
 
 def render(template: str, ctx: Mapping[str, Any]) -> str:

@@ -140,7 +140,7 @@ class Dispatcher:
                         thresholds=p.get("thresholds") or {}, severity=p.get("severity"),
                         previous_severity=p.get("previous_severity"), value=p.get("value"),
                         at=float(p.get("at") or r.created_at), firing_since=p.get("firing_since"),
-                        payload=p.get("extra") or {})
+                        payload=p.get("extra") or {}, started_at=p.get("started_at"))
             item.links = self.build_links(item, now)
             items.append(item)
         first = json.loads(rows[0].payload)

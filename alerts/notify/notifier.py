@@ -83,7 +83,7 @@ class Notifier:
         if item.annotations.get("runbook_url"):
             links["runbook"] = item.annotations["runbook_url"]
         metric = item.payload.get("metric") or self._metrics.get(item.rule)
-        since = item.firing_since or item.at
+        since = item.since or item.at
         start, end = since - LINK_BEFORE, (item.at if item.closing else now) + LINK_AFTER
         series = {k: v for k, v in item.labels.items() if k not in ("alertname",)}
         for key, url in (("dashboard", dashboard_url(self.public_url, item.alert_id, metric, series, start, end)),

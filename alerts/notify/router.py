@@ -22,6 +22,7 @@ from alerts.notify.routing import Delivery, deliveries_for, group_key
 from alerts.notify.schema import notify_alerts, notify_groups, outbox, pending_row
 from alerts.notify.transport import CLOSING
 from alerts.schema import alert_events, alert_state
+from alerts.statemachine import episode_start
 
 log = logging.getLogger("lookout.notify")
 
@@ -42,7 +43,7 @@ def event_item(ev: Any) -> dict[str, Any]:
             "labels": p.get("labels") or {}, "annotations": p.get("annotations") or {},
             "thresholds": p.get("thresholds") or {}, "severity": ev.severity,
             "previous_severity": ev.previous_severity, "value": ev.value, "at": ev.at,
-            "firing_since": p.get("firing_since"),
+            "firing_since": p.get("firing_since"), "started_at": p.get("started_at"),
             "extra": {k: v for k, v in p.items() if k in ("transitions", "timeline", "suppressed_count",
                                                            "suppressed", "metric", "series", "message")}}
 
@@ -51,7 +52,9 @@ def state_item(st: Any, now: float) -> dict[str, Any]:
     return {"alert_id": st.id, "alert_key": st.alert_key, "rule": st.rule, "labels": _json(st.labels),
             "annotations": _json(st.annotations), "thresholds": _json(st.thresholds),
             "severity": st.severity, "previous_severity": None, "value": st.value, "at": now,
-            "firing_since": st.firing_since, "extra": {}}
+            "firing_since": st.firing_since,
+            "started_at": episode_start(st.inner_state, st.pending_since, st.firing_since, st.last_change),
+            "extra": {"state": st.state}}
 
 
 def thread_token(receiver: str, gk: str, now: float) -> str:

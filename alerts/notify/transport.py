@@ -12,12 +12,21 @@ failure is worth retrying, healthchecks.io style::
 Channels that POST JSON over HTTP subclass ``channels.http.HttpTransport``
 instead, which does exactly that; a channel's config model builds its
 transport (see channels/base.py).
+
+What every channel shows comes from here, so Slack, email and the sink say
+the same thing: the state in brackets first (``[FIRING]``, ``[RESOLVED]``,
+``[DE-ESCALATED]``, ``[NO DATA]``...), values and thresholds in the rule's
+unit (``thresholds["unit"]``, core.units), "since" from the first crossing
+(``started_at``) and, on a resolve, how long the episode lasted.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from core.units import format_value
 
 HEADLINES = {
     "firing": "FIRING", "escalated": "ESCALATED", "deescalated": "DE-ESCALATED",
@@ -39,11 +48,12 @@ class TransportError(Exception):
         self.retry_after = retry_after
 
 
-def fmt_value(v: Any) -> str:
+def fmt_value(v: Any, unit: str = "none") -> str:
+    """``v`` in ``unit`` ("40.5 %", "231 ms"); "–" for no value."""
     if v is None:
-        return "n/a"
+        return "–"
     try:
-        return f"{float(v):.4g}"
+        return format_value(float(v), unit)
     except (TypeError, ValueError):
         return str(v)
 
@@ -84,6 +94,16 @@ class Item:
     firing_since: float | None
     payload: dict[str, Any] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)  # ack, dashboard, image, runbook
+    started_at: float | None = None  # the episode's first crossing; None in rows older than it
+
+    @property
+    def since(self) -> float | None:
+        """When the episode began: the first crossing, else (older rows) when it fired."""
+        return self.started_at if self.started_at is not None else self.firing_since
+
+    @property
+    def unit(self) -> str:
+        return str((self.thresholds or {}).get("unit") or "none")
 
     @property
     def closing(self) -> bool:
@@ -98,17 +118,23 @@ class Item:
         return COLOURS["critical" if self.severity in (None, "critical") else "warning"]
 
     @property
+    def tag(self) -> str:
+        """The state as the subject and the Slack header lead with it: ``[FIRING]``."""
+        if self.kind == "repeat" and self.payload.get("state") in ("stale", "flapping"):
+            return "[STILL NO DATA]" if self.payload["state"] == "stale" else "[STILL FLAPPING]"
+        return f"[{HEADLINES.get(self.kind, self.kind.upper())}]"
+
+    @property
     def headline(self) -> str:
-        head = HEADLINES.get(self.kind, self.kind.upper())
+        """``[FIRING] payment_failure_ratio (critical)``, ``[ESCALATED] ... (warning \u2192 critical)``."""
+        detail = ""
         if self.kind in ("escalated", "deescalated") and self.previous_severity:
-            head += f" {self.previous_severity} \u2192 {self.severity}"
-        elif self.kind in ("firing", "repeat") and self.severity:
-            head += f" ({self.severity})"
-        if self.kind == "repeat":
-            head += f" since {fmt_time(self.firing_since)}"
-        if self.kind == "flapping" and self.payload.get("transitions") is not None:
-            head += f" ({self.payload['transitions']} transitions)"
-        return f"{head}: {self.rule}"
+            detail = f"{self.previous_severity} \u2192 {self.severity}"
+        elif self.kind in ("firing", "repeat", "stale") and self.severity:
+            detail = self.severity
+        elif self.kind == "flapping" and self.payload.get("transitions") is not None:
+            detail = f"{self.payload['transitions']} transitions"
+        return f"{self.tag} {self.rule}" + (f" ({detail})" if detail else "")
 
     @property
     def summary(self) -> str:
@@ -119,34 +145,46 @@ class Item:
         return sorted((k, str(v)) for k, v in self.labels.items() if k != "alertname")
 
     def threshold_text(self) -> str:
-        """``value 0.12 > critical 0.1 (warning 0.05, clears below 0.04)``."""
+        """``value 12.0 % > critical 10.0 % (warning > 5.0 %, clears at 4.0 %)``, in the rule's unit."""
         th = self.thresholds or {}
-        op = th.get("op", "")
-        value = f"value {fmt_value(self.value)}"
+        op, unit = th.get("op", ""), self.unit
+        value = f"value {fmt_value(self.value, unit)}"
         level = self.severity if self.severity in ("warning", "critical") else None
+        no_data = self.kind == "stale" or self.payload.get("state") == "stale"  # its repeat too
         parts = []
-        if level and th.get(level) is not None and not self.closing:
-            parts.append(f"{value} {op} {level} {fmt_value(th[level])}")
+        if level and th.get(level) is not None and not self.closing and not no_data:
+            parts.append(f"{value} {op} {level} {fmt_value(th[level], unit)}")
         else:
-            parts.append(value)
-        others = [f"{k} {op} {fmt_value(th[k])}" for k in ("warning", "critical")
-                  if k != level and th.get(k) is not None]
+            parts.append(f"last {value}" if no_data else value)
+        others = [f"{k} {op} {fmt_value(th[k], unit)}" for k in ("warning", "critical")
+                  if (k != level or no_data) and th.get(k) is not None]
         clear = th.get("clear")
         if isinstance(clear, dict):  # ENGINE: per level, {"warning": 0.08}
             clear = clear.get(level or "warning")
         if clear is not None:
-            others.append(f"clears at {fmt_value(clear)}")
+            others.append(f"clears at {fmt_value(clear, unit)}")
         if others:
             parts.append(f"({', '.join(others)})")
         return " ".join(parts)
 
     def since_text(self, now: float) -> str:
+        """When: since the first crossing; for a resolve, how long it lasted."""
+        start = self.since
         if self.closing:
-            start = f" after {fmt_age(self.at - self.firing_since)}" if self.firing_since else ""
-            return f"resolved at {fmt_time(self.at)}{start}"
-        if self.firing_since is None:
+            if start is None:
+                return f"resolved at {fmt_time(self.at)}"
+            return f"lasted {fmt_age(self.at - start)}, from {fmt_time(start)} to {fmt_time(self.at)}"
+        if self.kind == "stale":
+            text = f"no data since {fmt_time(self.at)}"
+            if self.firing_since is not None and start is not None:
+                text += f"; open since {fmt_time(start)} ({fmt_age(now - start)})"
+            return text
+        if start is None:
             return f"at {fmt_time(self.at)}"
-        return f"since {fmt_time(self.firing_since)} ({fmt_age(now - self.firing_since)})"
+        text = f"since {fmt_time(start)} ({fmt_age(now - start)})"
+        if self.firing_since is not None and self.firing_since - start >= 1:
+            text += f", firing since {fmt_time(self.firing_since)}"
+        return text
 
 
 @dataclass
@@ -172,16 +210,25 @@ class Notification:
         return list(out.values())
 
     @property
+    def state_tag(self) -> str:
+        """``[FIRING]`` for one alert or one kind; ``[FIRING:2, RESOLVED:1]`` for a mixed group."""
+        latest = self.latest()
+        if len(latest) == 1:
+            return latest[0].tag
+        counts = Counter(i.tag.strip("[]") for i in latest)
+        return "[" + ", ".join(f"{k}:{n}" for k, n in counts.items()) + "]"
+
+    @property
     def title(self) -> str:
+        """The message's one title: Slack's header, the email's heading."""
         latest = self.latest()
         if len(latest) == 1:
             return latest[0].headline
-        n_fire = sum(1 for i in latest if not i.closing)
-        n_res = len(latest) - n_fire
-        what = ", ".join(p for p in (f"{n_fire} firing" if n_fire else "",
-                                     f"{n_res} resolved" if n_res else "") if p)
-        rules = sorted({i.rule for i in latest})
-        return f"{len(latest)} alerts ({what}): {', '.join(rules)}"
+        return f"{self.state_tag} {', '.join(sorted({i.rule for i in latest}))}"
+
+    def item_headline(self, item: Item) -> str | None:
+        """An item's own headline; None for a message of one item, whose title it is."""
+        return None if len(self.items) == 1 else item.headline
 
 
 class Transport:

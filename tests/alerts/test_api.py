@@ -113,3 +113,71 @@ def test_a_silence_is_read_back_by_its_id_and_an_unknown_id_is_none(store, clock
     got = queries.get_silence(store.engine, sid)
     assert got is not None and (got.author, got.ends_at) == ("ana", clock.now + 60)
     assert queries.get_silence(store.engine, sid + 1) is None
+
+
+# -- what /api/alerts lists and says ------------------------------------------------------
+
+def test_the_alert_list_shows_only_what_is_not_ok_unless_asked_for_all(setup):
+    client, engine, store, clock = setup
+    put(store, clock, 1.5, target="a")
+    put(store, clock, 0.5, target="b")
+    engine.evaluate()
+
+    def targets(query: str) -> list[str]:
+        return [a["series_labels"]["target"] for a in client.get(f"/api/alerts{query}").get_json()["alerts"]]
+    assert targets("") == ["a"]
+    assert targets("?state=all") == ["a", "b"]
+    assert targets("?state=ok") == ["b"]
+    assert targets("?state=not_ok") == ["a"]
+
+
+def test_an_ok_alert_reads_as_its_rules_condition_not_as_its_firing_text(store, clock, make_engine):
+    engine = make_engine(alerting(rule(annotations={"summary": "Target {labels[target]} is down",
+                                                    "description": "Lookout cannot collect {labels[target]}",
+                                                    "runbook_url": "https://runbooks.example/down"})))
+    app = Flask("t")
+    api.init_app(app, engine)
+    put(store, clock, 1.5, target="a")
+    put(store, clock, 0.5, target="b")
+    engine.evaluate()
+    by_target = {a["series_labels"]["target"]: a for a in
+                 app.test_client().get("/api/alerts?state=all").get_json()["alerts"]}
+    assert by_target["a"]["annotations"]["summary"] == "Target a is down"
+    assert by_target["b"]["annotations"] == {"summary": "OK: warning above 1, critical above 2",
+                                             "runbook_url": "https://runbooks.example/down"}
+
+
+def test_an_alert_says_when_its_episode_began(store, clock, make_engine):
+    engine = make_engine(alerting(rule(**{"for": 30.0})))
+    app = Flask("t")
+    api.init_app(app, engine)
+    client = app.test_client()
+    start = clock.now
+    for _ in range(3):
+        put(store, clock, 1.5)
+        engine.evaluate()
+        clock.advance(15)
+    [a] = client.get("/api/alerts").get_json()["alerts"]
+    assert (a["state"], a["started_at"], a["firing_since"]) == ("firing", start, start + 30)
+
+
+def test_no_summary_in_the_alert_list_says_nan(store, clock, make_engine):
+    share = {"name": "share", "ratio": {"numerator": {"metric": "num", "window": 60.0},
+                                        "denominator": {"metric": "den", "window": 60.0}},
+             "warning": 0.5, "annotations": {"summary": "share {value:.0%}, mean {value}s"}}
+    engine = make_engine(alerting(share, rule(annotations={"summary": "{labels[target]} at {value:.1f}"})))
+    app = Flask("t")
+    api.init_app(app, engine)
+    put(store, clock, 0.0, name="num", target="x")
+    put(store, clock, 0.0, name="den", target="x")  # 0/0: never a value
+    put(store, clock, 0.5, target="y")
+    engine.evaluate()
+    clock.advance(120)
+    put(store, clock, 0.0, name="num", target="z")
+    put(store, clock, 0.0, name="den", target="z")
+    engine.evaluate()  # x and y: no data; z: undefined, ok
+    alerts = app.test_client().get("/api/alerts?state=all").get_json()["alerts"]
+    assert sorted(a["state"] for a in alerts) == ["ok", "stale", "stale"]
+    for a in alerts:
+        for text in a["annotations"].values():
+            assert "nan" not in text.lower(), (a["alert_key"], text)

@@ -63,3 +63,36 @@ def test_a_history_retention_that_is_not_a_duration_is_reported_with_its_key():
 def test_a_history_retention_of_zero_is_refused():
     [p] = problems("alerting:\n  history_retention: 0s\n")
     assert p == "config.yaml:2 alerting.history_retention: must be positive"
+
+
+# -- the unit a rule's values read in ---------------------------------------------------
+
+def _rule(**kw: object) -> dict:
+    return {"name": "r", "expr": {"metric": "m"}, "warning": 1.0, **kw}
+
+
+def test_a_rules_unit_defaults_to_what_its_metric_name_declares():
+    rules = AlertingConfig.model_validate({"rules": [
+        _rule(name="a", expr={"metric": "lookout_pool_utilization_ratio"}),
+        _rule(name="b", expr={"metric": "pg_replication_lag_seconds"}),
+        _rule(name="c", expr={"metric": "pg_database_size_bytes"}),
+        _rule(name="d", expr={"metric": "lookout_pg_blocked_sessions"})]}).rules
+    assert [r.value_unit() for r in rules] == ["ratio", "seconds", "bytes", "none"]
+
+
+def test_a_ratio_rule_reads_as_a_ratio_unless_it_divides_time_by_a_count():
+    share = {"numerator": {"metric": "payments_failed_total"}, "denominator": {"metric": "payments_total"}}
+    per_call = {"numerator": {"metric": "pg_stat_statements_seconds_total"},
+                "denominator": {"metric": "pg_stat_statements_calls_total"}}
+    rules = AlertingConfig.model_validate({"rules": [
+        {"name": "share", "ratio": share, "warning": 0.05},
+        {"name": "per_call", "ratio": per_call, "warning": 0.1}]}).rules
+    assert [r.value_unit() for r in rules] == ["ratio", "seconds"]
+
+
+def test_an_explicit_unit_wins_and_an_unknown_one_is_refused():
+    [r] = AlertingConfig.model_validate({"rules": [_rule(unit="eur")]}).rules
+    assert r.value_unit() == "eur"
+    [p] = problems("alerting:\n  rules:\n    - name: r\n      expr: {metric: m}\n      warning: 1\n"
+                   "      unit: percent\n")
+    assert "rule 'r': unit:" in p and "'ratio'" in p

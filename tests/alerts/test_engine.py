@@ -1,6 +1,7 @@
 """The engine against the real store (SQLite and PostgreSQL) with a fake clock."""
 from __future__ import annotations
 
+import json
 import logging
 
 from core.samples import Sample
@@ -29,7 +30,7 @@ def test_a_value_over_the_threshold_fires_once_with_state_and_history(store, clo
     [e] = events(store)
     p = payload(e)
     assert p["labels"] == {"target": "db", "team": "db", "alertname": "high", "severity": "warning"}
-    assert p["annotations"]["summary"] == "db is at 1.5 > 1.0"
+    assert p["annotations"]["summary"] == "db is at 1.5 > 1"  # {warning} in the rule's unit ("none")
     assert p["thresholds"]["warning"] == 1.0 and p["muted"] is False
     assert [(t.from_state, t.to_state) for t in transitions(store)] == [("ok", "pending"), ("pending", "firing")]
 
@@ -198,3 +199,63 @@ def test_an_open_alert_of_a_rule_removed_from_the_config_is_resolved_once(store,
     assert "removed from the configuration" in p["annotations"]["summary"]
     assert [(t.rule, t.from_state, t.to_state, t.event) for t in transitions(store)][-2:] == [
         ("high", "firing", "ok", "resolved"), ("other", "pending", "ok", None)]
+
+
+def test_a_resolve_event_carries_the_first_crossing_the_firing_time_and_the_summary_it_fired_with(
+        store, clock, make_engine):
+    engine = make_engine(alerting(rule(**{"for": 30.0}, annotations={"summary": "{labels[target]} at {value}"})))
+    start = clock.now
+    for v in (1.5, 1.5, 1.5, 1.5, 0.5):
+        put(store, clock, v)
+        engine.evaluate()
+        clock.advance(15)
+    fired, resolved = events(store)
+    assert (fired.event, payload(fired)["started_at"], payload(fired)["firing_since"]) == ("firing", start, start + 30)
+    p = payload(resolved)
+    assert (resolved.event, resolved.at, p["started_at"], p["firing_since"]) == ("resolved", start + 60, start,
+                                                                                start + 30)
+    assert p["labels"]["severity"] == "warning"
+    assert p["annotations"]["summary"] == "Resolved: db at 1.5"
+
+
+def test_no_data_of_a_rule_that_never_fired_takes_its_lowest_severity_everywhere(store, clock, make_engine):
+    engine = make_engine(alerting(rule(), rule("only_critical", metric="n", warning=None)))
+    put(store, clock, 0.5)
+    put(store, clock, 0.5, name="n")
+    engine.evaluate()
+    clock.advance(120)  # past the 60 s window: no data
+    engine.evaluate()
+    by_rule = {payload(e)["rule"]: e for e in events(store)}
+    assert {r: (e.event, e.severity, payload(e)["labels"]["severity"]) for r, e in by_rule.items()} == {
+        "high": ("stale", "warning", "warning"), "only_critical": ("stale", "critical", "critical")}
+    assert sorted((s.rule, s.state, s.severity, json.loads(s.labels)["severity"]) for s in states(store)) == [
+        ("high", "stale", "warning", "warning"), ("only_critical", "stale", "critical", "critical")]
+
+
+def test_a_firing_alert_that_goes_silent_keeps_its_level_and_its_start(store, clock, make_engine):
+    engine = make_engine(alerting(rule()))
+    start = clock.now
+    put(store, clock, 2.5)
+    engine.evaluate()
+    clock.advance(120)
+    engine.evaluate()
+    fired, stale = events(store)
+    assert (stale.event, stale.severity, payload(stale)["labels"]["severity"]) == ("stale", "critical", "critical")
+    assert payload(stale)["started_at"] == start
+
+
+def test_a_summary_of_a_value_that_was_never_defined_says_a_dash_not_nan(store, clock, make_engine):
+    r = {"name": "share", "ratio": {"numerator": {"metric": "num", "window": 60.0},
+                                    "denominator": {"metric": "den", "window": 60.0}},
+         "warning": 0.5, "annotations": {"summary": "share {value:.0%}, mean {value}s"}}
+    engine = make_engine(alerting(r))
+    put(store, clock, 0.0, name="num")
+    put(store, clock, 0.0, name="den")  # 0/0: undefined
+    engine.evaluate()
+    clock.advance(120)
+    engine.evaluate()  # then no data at all
+    [st] = states(store)
+    assert st.state == "stale"
+    texts = json.loads(st.annotations)
+    assert texts["rule_summary"] == "share –, mean –s"
+    assert "nan" not in st.annotations.lower()

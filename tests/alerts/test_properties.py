@@ -70,7 +70,15 @@ def test_there_are_never_two_open_notifications_without_a_close_between(rule, se
 @settings(max_examples=300, deadline=None)
 @given(rules, values, flapping)
 def test_a_firing_alert_resolves_only_once_the_value_is_past_clear(rule, seq, fl):
-    for _, v, prev, out in walk(rule, seq, fl):
+    for _, v, _, out in walk(rule, seq, fl):
         for t in out.transitions:
             if t.from_state == "firing" and t.to_state == "ok":
                 assert (v is None and rule.no_data == "ok") or v <= rule.clear.warning
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules, values, flapping)
+def test_every_notifiable_event_says_when_its_episode_began_and_never_after_itself(rule, seq, fl):
+    for now, _, _, out in walk(rule, seq, fl):
+        for e in out.events:
+            assert e.started_at is not None and e.started_at <= e.at <= now, (e.kind, e.started_at, e.at)

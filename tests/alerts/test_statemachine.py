@@ -60,7 +60,8 @@ def test_keep_firing_for_delays_the_resolve():
 
 def test_missing_data_raises_a_stale_alert_instead_of_resolving():
     _, log = run(make_rule(), [91, None, 50])
-    assert log == [("firing", "warning", ["firing"]), ("stale", None, ["stale"]), ("ok", None, ["resolved"])]
+    # The stale alert keeps the level it fired at: it is the same incident, still paging.
+    assert log == [("firing", "warning", ["firing"]), ("stale", "warning", ["stale"]), ("ok", None, ["resolved"])]
 
 
 def test_a_firing_alert_whose_data_returns_breaching_fires_again_without_pending():
@@ -115,3 +116,33 @@ def test_flapping_that_settles_while_breaching_reopens_as_firing():
     all_events = [e for _, _, es in log for e in es]
     assert all_events == ["firing", "resolved", "flapping", "flapping_ended", "firing"]
     assert log[-1][:2] == ("firing", "warning")
+
+
+def _events(rule: Rule, values: list, step: float = 15.0) -> list:
+    state, out = AlertState(), []
+    for i, v in enumerate(values):
+        o = evaluate(rule, v, state, i * step)
+        state = o.state
+        out += o.events
+    return out
+
+
+def test_firing_says_since_the_first_crossing_not_since_it_fired():
+    [fired] = _events(make_rule(**{"for": 30.0}), [50, 91, 91, 91])
+    assert (fired.kind, fired.at, fired.started_at) == ("firing", 45.0, 15.0)
+
+
+def test_the_resolve_carries_the_start_the_state_machine_clears():
+    events = _events(make_rule(**{"for": 30.0}), [91, 91, 91, 96, 91, 50])
+    assert [(e.kind, e.at, e.started_at) for e in events] == [
+        ("firing", 30.0, 0.0), ("escalated", 45.0, 0.0), ("deescalated", 60.0, 0.0), ("resolved", 75.0, 0.0)]
+
+
+def test_an_alert_that_goes_silent_while_firing_stays_the_same_incident():
+    events = _events(make_rule(**{"for": 15.0}), [91, 91, None, None, 50])
+    assert [(e.kind, e.started_at) for e in events] == [("firing", 0.0), ("stale", 0.0), ("resolved", 0.0)]
+
+
+def test_no_data_of_an_alert_that_never_fired_starts_when_the_data_stopped():
+    events = _events(make_rule(), [50, None, None, 50])
+    assert [(e.kind, e.at, e.started_at) for e in events] == [("stale", 15.0, 15.0), ("resolved", 45.0, 15.0)]

@@ -4,7 +4,10 @@ Alertmanager identifies an alert by its label set, so posting the same
 alert again is idempotent (a retry after a crash is harmless). A firing
 alert carries ``endsAt`` = now + 4 resend intervals, as Prometheus does: if
 Lookout stops re-sending, Alertmanager resolves it by itself. A resolve
-carries ``endsAt`` = the time it resolved.
+carries ``endsAt`` = the time it resolved. ``startsAt`` is when the value
+first crossed (the event's ``started_at``), on the resolve too: the event
+keeps the start the state machine clears, so Alertmanager's notifications of a
+resolved alert show the incident's real span.
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def am_alert(item: Item, now: float, resend: float) -> dict[str, Any]:
     annotations = {k: str(v) for k, v in item.annotations.items() if v}
     annotations["value"] = item.threshold_text()
     out: dict[str, Any] = {"labels": labels, "annotations": annotations,
-                           "startsAt": _iso(item.firing_since or item.at)}
+                           "startsAt": _iso(item.since or item.at)}
     out["endsAt"] = _iso(item.at if item.closing else now + 4 * resend)
     if item.links.get("dashboard"):
         out["generatorURL"] = item.links["dashboard"]

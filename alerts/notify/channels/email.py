@@ -1,11 +1,16 @@
 """Email over SMTP: one transaction for all recipients, threaded per alert group.
 
-The subject is stable for a group (no FIRING/RESOLVED in it: clients such as
-Gmail start a new thread when the subject changes); every message of the
-group carries ``References``/``In-Reply-To`` pointing at the group's thread
-id, and the first one *is* the thread id. ``Message-ID`` is derived from the
-outbox rows, so a retry after a crash resends the same Message-ID and
-clients collapse the duplicate.
+The subject says the state first, as Alertmanager's does: ``[Lookout]
+[FIRING] payment_failure_ratio (team=payments)``, then ``[RESOLVED] ...``; a
+person scanning the inbox must tell a page from its all-clear. Every message
+of the group carries ``References``/``In-Reply-To`` pointing at the group's
+thread id, and the first one *is* the thread id, so clients that thread by
+those headers (Thunderbird, Apple Mail, Outlook) keep the group together;
+Gmail, which also wants the same subject, shows a resolve as its own
+conversation: the price of a subject that says the state. ``Message-ID`` is
+derived from the outbox rows, so a retry after a crash resends the same
+Message-ID and clients collapse the duplicate. The title is said once: the
+heading of the message, not again above the alert it describes.
 """
 from __future__ import annotations
 
@@ -67,13 +72,14 @@ class EmailChannel(Channel):
 
 
 def subject(n: Notification) -> str:
+    """``[Lookout] [FIRING] payment_failure_ratio (team=payments)``: the state, the rules, the group."""
     rules = sorted({i.rule for i in n.items})
     labels = ", ".join(f"{k}={v}" for k, v in sorted(n.group_labels.items()) if k not in ("alertname", "rule"))
-    return f"[Lookout] {', '.join(rules)}" + (f" ({labels})" if labels else "")
+    return f"[Lookout] {n.state_tag} {', '.join(rules)}" + (f" ({labels})" if labels else "")
 
 
-def _text_item(i: Item, now: float) -> str:
-    lines = [i.headline, i.summary]
+def _text_item(i: Item, now: float, headline: str | None) -> str:
+    lines = ([headline] if headline else []) + [i.summary]
     if i.annotations.get("description"):
         lines.append(i.annotations["description"])
     lines += [f"Value: {i.threshold_text()}", f"When: {i.since_text(now)}",
@@ -85,7 +91,7 @@ def _text_item(i: Item, now: float) -> str:
     return "\n".join(lines)
 
 
-def _html_item(i: Item, now: float) -> str:
+def _html_item(i: Item, now: float, headline: str | None) -> str:
     e = html.escape
     rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in (
         ("Value", i.threshold_text()), ("When", i.since_text(now)),
@@ -95,7 +101,8 @@ def _html_item(i: Item, now: float) -> str:
         if i.links.get(k))
     desc = f"<p>{e(i.annotations['description'])}</p>" if i.annotations.get("description") else ""
     return (f"<div style='border-left:6px solid {i.colour};padding-left:10px;margin-bottom:16px'>"
-            f"<h3 style='margin:0'>{e(i.headline)}</h3><p>{e(i.summary)}</p>{desc}"
+            + (f"<h3 style='margin:0'>{e(headline)}</h3>" if headline else "")
+            + f"<p>{e(i.summary)}</p>{desc}"
             f"<table>{rows}</table><p>{links}</p></div>")
 
 
@@ -112,9 +119,9 @@ def build_message(n: Notification, cfg: SmtpConfig, to: list[str]) -> EmailMessa
     # RFC 3834: auto-responders must not answer, and filters can tell a machine sent it.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Lookout-Group"] = n.group_key[:900]
-    text = n.title + "\n\n" + "\n\n".join(_text_item(i, n.now) for i in n.items)
+    text = n.title + "\n\n" + "\n\n".join(_text_item(i, n.now, n.item_headline(i)) for i in n.items)
     msg.set_content(text + "\n\n-- \nSent by Lookout.\n")
-    body = "".join(_html_item(i, n.now) for i in n.items)
+    body = "".join(_html_item(i, n.now, n.item_headline(i)) for i in n.items)
     msg.add_alternative(f"<html><body><h2>{html.escape(n.title)}</h2>{body}"
                         f"<p style='color:#888'>Sent by Lookout.</p></body></html>", subtype="html")
     return msg

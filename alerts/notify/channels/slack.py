@@ -4,6 +4,13 @@ Limits (api.slack.com/reference/block-kit): 50 blocks per message, 3000
 characters per section text, 150 per header, 40 000 for ``text``. Past
 them the message says what it left out instead of being rejected.
 Incoming webhooks have no idempotency key: see dispatcher.py for the trade-off.
+
+The title is said once, in the message's header block (``[FIRING] rule
+(critical)``). That block is a top-level block so that Slack treats ``text``
+as the notification fallback only: with attachments alone it would print
+``text`` above them, a second title. The coloured attachment carries each
+alert's summary, value, "when" and labels; an item repeats a headline only
+when the message holds several.
 """
 from __future__ import annotations
 
@@ -50,8 +57,8 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def item_blocks(item: Item, now: float) -> list[dict[str, Any]]:
-    body = f"*{_esc(item.headline)}*\n{_esc(item.summary)}"
+def item_blocks(item: Item, now: float, headline: str | None = None) -> list[dict[str, Any]]:
+    body = (f"*{_esc(headline)}*\n" if headline else "") + _esc(item.summary)
     if item.annotations.get("description"):
         body += f"\n{_esc(item.annotations['description'])}"
     labels = ", ".join(f"`{k}={_esc(v)}`" for k, v in item.shown_labels())
@@ -75,21 +82,23 @@ def item_blocks(item: Item, now: float) -> list[dict[str, Any]]:
 
 
 def fallback_text(n: Notification) -> str:
+    """The notification text (push, screen readers): the title, then a line per alert."""
     lines = [n.title]
     for i in n.items:
-        lines.append(f"- {i.headline}: {i.summary}; {i.threshold_text()}; {i.since_text(n.now)}")
+        head = n.item_headline(i)
+        lines.append(f"- {head + ': ' if head else ''}{i.summary}; {i.threshold_text()}; {i.since_text(n.now)}")
     return cut("\n".join(lines), MAX_TEXT)
 
 
 def build_payload(n: Notification) -> dict[str, Any]:
-    """The webhook body: header and one block group per item, within 50 blocks."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(n.title, MAX_HEADER)}}]
+    """The webhook body: the header block, then one block group per item, within 50 blocks in all."""
+    header = {"type": "header", "text": {"type": "plain_text", "text": cut(n.title, MAX_HEADER)}}
+    blocks: list[dict[str, Any]] = []
     shown = 0
     for item in n.items:
-        ib = item_blocks(item, n.now)
-        # Keep room for the divider and the "not shown" note.
-        if len(blocks) + len(ib) + 2 > MAX_BLOCKS:
+        ib = item_blocks(item, n.now, n.item_headline(item))
+        # Keep room for the header, the divider and the "not shown" note.
+        if 1 + len(blocks) + len(ib) + 2 > MAX_BLOCKS:
             break
         if shown:
             blocks.append({"type": "divider"})
@@ -106,7 +115,7 @@ def build_payload(n: Notification) -> dict[str, Any]:
     attachment: dict[str, Any] = {"color": colour, "blocks": blocks, "fallback": cut(n.title, 300)}
     if image and shown == len(n.items) and len(n.items) == 1:
         blocks.append({"type": "image", "image_url": image[:3000], "alt_text": cut(n.title, 2000)})
-    return {"text": fallback_text(n), "attachments": [attachment]}
+    return {"text": fallback_text(n), "blocks": [header], "attachments": [attachment]}
 
 
 class SlackTransport(HttpTransport):

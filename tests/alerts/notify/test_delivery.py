@@ -37,7 +37,7 @@ def test_an_event_produces_exactly_one_slack_message_with_value_thresholds_since
     att = body["attachments"][0]
     text = _slack_text(body)
     assert att["color"] == "#D00000"
-    assert "FIRING (critical): payment_failure_ratio" in body["text"]
+    assert body["text"].startswith("[FIRING] payment_failure_ratio (critical)")
     assert "value 0.12 > critical 0.1 (warning > 0.05, clears at 0.04)" in text
     assert "since " in text and "(5m" in text
     assert "`team=payments`" in text and "`target=shop-db`" in text
@@ -58,7 +58,9 @@ def test_an_event_produces_exactly_one_threaded_email_for_all_recipients(db, smt
     drain(n, lambda: len(smtp.messages) == 2)
     first, second = smtp.messages
     assert smtp.envelopes[0] == ("lookout@example.com", ["oncall@example.com", "db-team@example.com"])
-    assert first["Subject"] == second["Subject"] == "[Lookout] payment_failure_ratio (target=shop-db, team=payments)"
+    # strip(): a subject folded right after "Subject:" parses back with the fold's space in front
+    assert first["Subject"].strip() == "[Lookout] [FIRING] payment_failure_ratio (target=shop-db, team=payments)"
+    assert second["Subject"].strip() == "[Lookout] [RESOLVED] payment_failure_ratio (target=shop-db, team=payments)"
     assert first["Auto-Submitted"] == "auto-generated"
     assert first["In-Reply-To"] is None
     assert second["In-Reply-To"] == first["Message-ID"] and second["References"] == first["Message-ID"]
@@ -69,7 +71,7 @@ def test_an_event_produces_exactly_one_threaded_email_for_all_recipients(db, smt
     assert "Labels: severity=critical, target=shop-db, team=payments" in text
     assert "Acknowledge: https://lookout.example.com/ack/" in text
     assert f"alert={alert_id}" in text
-    assert "RESOLVED: payment_failure_ratio" in second.get_body(("plain",)).get_content()
+    assert second.get_body(("plain",)).get_content().startswith("[RESOLVED] payment_failure_ratio")
 
 
 def test_slack_answering_429_and_500_delays_but_loses_nothing_and_keeps_order(db, webhook):
@@ -126,8 +128,8 @@ def test_a_resolve_queued_behind_its_firing_goes_out_with_it_and_after_it(db, we
     record_event(db, "resolved", value=0.01)
     drain(n, lambda: len(webhook.delivered) == 1)
     text = webhook.delivered[0]["text"]
-    assert text.startswith("RESOLVED: payment_failure_ratio")
-    assert text.index("- FIRING (critical)") < text.index("- RESOLVED")
+    assert text.startswith("[RESOLVED] payment_failure_ratio")
+    assert text.index("- [FIRING] payment_failure_ratio (critical)") < text.index("- [RESOLVED]")
 
 
 def test_a_new_notifier_on_the_same_store_sends_no_duplicate_and_still_sends_the_resolve(db, webhook):
@@ -141,7 +143,7 @@ def test_a_new_notifier_on_the_same_store_sends_no_duplicate_and_still_sends_the
     assert len(webhook.requests) == 1
     record_event(db, "resolved", value=0.01)
     drain(second, lambda: len(webhook.delivered) == 2)
-    assert webhook.delivered[1]["text"].startswith("RESOLVED")
+    assert webhook.delivered[1]["text"].startswith("[RESOLVED]")
 
 
 def test_a_row_left_sending_by_a_dead_dispatcher_is_sent_again_after_its_lease(db, webhook):

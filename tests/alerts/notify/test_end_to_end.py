@@ -49,6 +49,11 @@ class Process:
         self.store.close()
 
 
+def _head(body: dict) -> str:
+    """The message's title: the first line of the notification text."""
+    return str(body["text"]).split("\n")[0]
+
+
 @pytest.fixture
 def url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'lookout.db'}"
@@ -63,8 +68,8 @@ def test_a_sample_over_the_threshold_produces_exactly_one_slack_message(url, web
     for _ in range(3):
         p.cycle()
     assert len(webhook.delivered) == 1
-    assert webhook.delivered[0]["text"].startswith("FIRING (critical): payment_failure_ratio")
-    assert "value 0.2 > critical 0.1" in str(webhook.delivered[0])
+    assert webhook.delivered[0]["text"].startswith("[FIRING] payment_failure_ratio (critical)")
+    assert "value 20.0 % > critical 10.0 %" in str(webhook.delivered[0])
 
 
 def test_killed_and_restarted_mid_incident_sends_no_duplicate_and_still_the_resolve(url, webhook):
@@ -83,7 +88,8 @@ def test_killed_and_restarted_mid_incident_sends_no_duplicate_and_still_the_reso
     second.push(0.0)
     for _ in range(2):
         second.cycle()
-    assert [b["text"].split(":")[0] for b in webhook.delivered] == ["FIRING (critical)", "RESOLVED"]
+    assert [_head(b) for b in webhook.delivered] == ["[FIRING] payment_failure_ratio (critical)",
+                                                     "[RESOLVED] payment_failure_ratio"]
     second.kill()
 
 
@@ -91,13 +97,13 @@ def test_a_rule_removed_mid_incident_resolves_in_slack_and_repeats_stop(url, web
     first = Process(url, _config(webhook, repeat_interval=0.2))  # would repeat every cycle below
     first.push(0.2)
     first.cycle()
-    assert [b["text"].split(":")[0] for b in webhook.delivered] == ["FIRING (critical)"]
+    assert [_head(b) for b in webhook.delivered] == ["[FIRING] payment_failure_ratio (critical)"]
     first.kill()
     second = Process(url, _config(webhook, with_rule=False, repeat_interval=0.2))  # the rule is gone
     for _ in range(4):
         second.cycle()
         time.sleep(0.25)
-    texts = [b["text"] for b in webhook.delivered]
-    assert [t.split(":")[0] for t in texts] == ["FIRING (critical)", "RESOLVED"]
+    assert [_head(b) for b in webhook.delivered] == ["[FIRING] payment_failure_ratio (critical)",
+                                                     "[RESOLVED] payment_failure_ratio"]
     assert "removed from the configuration" in str(webhook.delivered[1])
     second.kill()

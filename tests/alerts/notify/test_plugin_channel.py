@@ -88,7 +88,7 @@ def test_an_event_is_routed_and_delivered_through_the_real_dispatcher(webhook_lo
     drain(n, lambda: webhook.delivered)
     [body] = webhook.delivered
     assert body == {"receiver": "log",
-                    "lines": ["FIRING (critical): payment_failure_ratio: Payment failures at 12% on shop-db"]}
+                    "lines": ["[FIRING] payment_failure_ratio (critical): Payment failures at 12% on shop-db"]}
     [row] = _rows(db)
     assert (row.channel, row.status, row.attempts) == ("webhook_log", "sent", 1)
 

@@ -35,7 +35,8 @@ def test_repeat_interval_produces_still_firing_since(db, webhook):
     assert n.route(now=t0 + 62) == 0  # the next one counts from this repeat
     n.dispatch(now=t0 + 62)
     texts = [b["text"] for b in webhook.delivered]
-    assert texts[1].startswith("STILL FIRING (critical) since ")
+    assert texts[1].startswith("[STILL FIRING] payment_failure_ratio (critical)\n")
+    assert "since " in texts[1] and "(1m02s)" in texts[1]
     assert _kinds(db) == ["firing", "repeat"]
 
 
@@ -72,7 +73,7 @@ def test_group_by_puts_two_alerts_into_one_message(db, webhook):
     n.route(), n.dispatch()
     assert len(webhook.requests) == 1
     body = json.dumps(webhook.delivered[0])
-    assert webhook.delivered[0]["text"].startswith("2 alerts (2 firing): payment_failure_ratio")
+    assert webhook.delivered[0]["text"].startswith("[FIRING:2] payment_failure_ratio\n")
     assert "db-a" in body and "db-b" in body
 
 

@@ -21,10 +21,11 @@ def test_a_group_too_big_for_50_blocks_is_cut_with_a_note_naming_how_many_are_mi
     blocks = payload["attachments"][0]["blocks"]
     assert len(blocks) <= MAX_BLOCKS
     assert "more alert(s) not shown" in blocks[-1]["elements"][0]["text"]
-    assert "40 alerts (40 firing)" in payload["text"]
+    assert payload["text"].startswith("[FIRING:40] r\n")
+    assert payload["blocks"][0]["text"]["text"] == "[FIRING:40] r"
 
 
 def test_a_long_summary_is_truncated_visibly_within_the_section_limit():
     payload = build_payload(_notification([_item(1, "y" * 10_000)]))
-    section = payload["attachments"][0]["blocks"][1]["text"]["text"]
+    section = payload["attachments"][0]["blocks"][0]["text"]["text"]
     assert len(section) <= MAX_SECTION and section.endswith("(truncated)")
