@@ -176,6 +176,10 @@ class AlertEngine:
         annotated, notified = mutes.apply(out.events, prev.notified, state, mute, now)
         unit = rule.value_unit()
         thresholds = {**rule.thresholds(), "unit": unit}  # messages read values in the rule's unit
+        promise = self.promises.config.get(rule.labels.get(promise_rules.PROMISE_LABEL, "")) \
+            if self.promises is not None else None
+        if promise is not None:  # its level is a burn score: messages show the objective instead
+            thresholds = {"unit": unit, "objective": promise.objective}
         annotations = _annotations(rule, prev, labels, state.value, thresholds, state.severity, state.state)
         resolved = annotations
         if any(e.kind == "resolved" for e, _ in annotated):

@@ -44,7 +44,7 @@ def rule_for(p: Promise, status: Status) -> Rule:
         # The score: 1 when a warning (ticket) burn alert fires, 2 when a page fires.
         "op": ">=", "warning": 1.0, "critical": 2.0, "for": 0.0,
         # No data at all (nothing collected yet) is no verdict, not an incident.
-        "no_data": "ok", "labels": {PROMISE_LABEL: p.id}, "annotations": annotations,
+        "no_data": "ok", "labels": {PROMISE_LABEL: p.id}, "annotations": annotations, "unit": p.unit,
     })
 
 

@@ -77,8 +77,32 @@ def ensure_redis() -> str:
     return url
 
 
+def warn_if_crowded(url: str, share: float = 0.8) -> None:
+    """Say before the run, not after 50 failures, that a shared PostgreSQL is nearly full."""
+    try:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            limit = conn.execute("SELECT current_setting('max_connections')::int").fetchone()[0]
+            rows = conn.execute("SELECT coalesce(nullif(application_name, ''), '(none)'), count(*)"
+                                " FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                                " GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    except Exception as exc:  # noqa: BLE001 - a warning only: the tests say what is wrong
+        say(f"PostgreSQL: cannot count its connections ({str(exc).strip().splitlines()[0]})")
+        return
+    used = sum(n for _app, n in rows)
+    if used >= share * limit:
+        who = ", ".join(f"{app} {n}" for app, n in rows[:6])
+        say(f"warning: PostgreSQL has {used} of max_connections={limit} in use ({who}): "
+            "tests may fail with 'too many clients already' until other runs finish")
+
+
 def main() -> int:
-    print(f"export LOOKOUT_TEST_PG='{ensure_postgres()}'")
+    pg_url = ensure_postgres()
+    warn_if_crowded(pg_url)
+    print(f"export LOOKOUT_TEST_PG='{pg_url}'")
     print(f"export LOOKOUT_TEST_REDIS='{ensure_redis()}'")
     return 0
 

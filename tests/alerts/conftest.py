@@ -1,8 +1,11 @@
-"""Fixtures for alerting tests: a fake clock, a migrated store, an engine factory."""
+"""Fixtures for alerting tests: an engine factory and readers of what the engine wrote.
+
+``store`` (migrated, on SQLite and on PostgreSQL) and ``clock`` (a FakeClock at T0) come from
+tests/conftest.py.
+"""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,33 +16,7 @@ from alerts.engine import AlertEngine
 from alerts.schema import alert_events, alert_state, alert_transitions
 from core.samples import Sample
 from store import Store
-
-T0 = 1_700_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        self.now += seconds
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(store_url: str, clock: FakeClock) -> Iterator[Store]:
-    s = Store(store_url, clock=clock)
-    s.migrate()
-    yield s
-    s.close()
+from tests.support import T0, FakeClock  # noqa: F401 - test modules import T0 from here
 
 
 def alerting(*rules: dict[str, Any], **extra: Any) -> AlertingConfig:

@@ -1,6 +1,8 @@
 """A promise's burn-rate verdict drives its alert, and its card reads the same evaluation."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from alerts.config import AlertingConfig
@@ -105,3 +107,25 @@ def test_a_promise_disabled_later_leaves_no_card_and_no_open_alert(store, clock,
     off.evaluate()
     assert promise_views(store.engine) == []
     assert promise_alert(store).state == "ok"
+
+
+def test_a_promise_alerts_message_reads_the_sli_against_the_objective_with_burn_and_budget(store, clock, engine):
+    from alerts.notify.transport import Item
+    from tests.alerts.conftest import payload
+
+    shop = Shop(store, clock)
+    shop.run(3600)
+    shop.run(25 * 60, failing=1.0, engine=engine)
+    # A ticket first (3 d / 6 h burn past 1x within a minute), then the page.
+    assert [e.event for e in events(store)][:2] == ["firing", "escalated"]
+    fired = next(e for e in events(store) if e.severity == "critical")
+    p = payload(fired)
+    assert p["thresholds"] == {"unit": "ratio", "objective": 0.98}
+    item = Item(outbox_id=1, kind=fired.event, alert_id=fired.alert_id, alert_key=fired.alert_key, rule=p["rule"],
+                labels=p["labels"], annotations=p["annotations"], thresholds=p["thresholds"], severity="critical",
+                previous_severity=None, value=fired.value, at=fired.at, firing_since=p["firing_since"])
+    assert item.threshold_text() == "value 0.0 % (objective 98.0 %)"
+    summary = p["annotations"]["summary"]
+    assert re.search(r"burning the 30d error budget [\d.]+x \(\w+\) and [\d.]+x \(\w+\), alert at [\d.]+x", summary)
+    assert summary.endswith("budget overspent")
+    assert p["labels"]["severity"] == "critical" and p["labels"]["promise"] == "payment_success"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,14 +16,10 @@ from pathlib import Path
 import psycopg
 import requests
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -60,7 +55,7 @@ def serve_http() -> ThreadingHTTPServer:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.posts = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 
 

@@ -30,10 +30,10 @@ RULE = "cluster_test_high"
 
 
 @pytest.fixture(scope="module")
-def env(make_pg_database, redis_url, tmp_path_factory) -> Iterator[dict]:
+def env(pg_server, redis_url, tmp_path_factory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("cluster")
-    store_url = make_pg_database("lookout_cluster_store")
-    watched = [make_pg_database("lookout_cluster_db") for _ in range(3)]
+    store_url = pg_server.create("lookout_cluster_store")
+    watched = [pg_server.create("lookout_cluster_db") for _ in range(3)]
     control = libpq_dsn(watched[0])
     with psycopg.connect(control, autocommit=True) as conn:
         conn.execute("CREATE TABLE ctl (v integer NOT NULL)")
@@ -78,6 +78,8 @@ def env(make_pg_database, redis_url, tmp_path_factory) -> Iterator[dict]:
         cluster.stop_all()
         app.shutdown()
         app.server_close()
+        for url in (store_url, *watched):
+            pg_server.drop(url)
 
 
 def _gaps(ts: list[float]) -> list[float]:

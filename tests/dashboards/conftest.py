@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from werkzeug.serving import make_server
@@ -47,7 +47,8 @@ def lookout(tmp_path_factory):
     seed(runtime, now)
     app = create_app(cfg, runtime=runtime)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="lookout-test-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="lookout-test-server", daemon=True)
     thread.start()
     yield SimpleNamespace(runtime=runtime, url=f"http://127.0.0.1:{server.server_port}", seeded_at=now)
     server.shutdown()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +15,7 @@ from demo.embedded import EmbeddedPostgres, EmbeddedRedis, port_open
 from demo.shop import schema
 from demo.shop.app import MAX_OVERFLOW, POOL_SIZE, create_shop
 from demo.shop.scenarios import Scenarios
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
-"""Real processes for the fault tests: embedded PostgreSQL and Redis we own, a Slack webhook, a runtime.
+"""Real processes for the fault tests: embedded PostgreSQL and Redis we own, a runtime
+(the Slack ``webhook`` fixture is tests/conftest.py's).
 
 Never the system servers on 5432/6379: every server stopped here was started here.
 """
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,13 +14,7 @@ import pytest
 from composition.config import parse_config
 from composition.runtime import Runtime, build_runtime
 from demo.embedded import EmbeddedPostgres, EmbeddedRedis
-from tests.alerts.notify.servers import WebhookServer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 def wait_until(pred: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> object:
@@ -47,13 +41,6 @@ def embedded_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     r.start()
     yield r
     r.stop()
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookServer]:
-    server = WebhookServer()
-    yield server
-    server.close()
 
 
 TARGET_DOWN = """

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.samples import Sample
-from store.config import Retention
 from store import Store
+from store.config import Retention
 from store.engine import insert_for
 from store.schema import meta, samples, samples_1h, samples_1m
 from tests.store.conftest import T0
@@ -64,8 +64,8 @@ def test_rollup_leaves_the_current_minute_and_hour_alone(store: Store) -> None:
     assert _rows(store, samples_1h) == []
 
 
-def test_a_query_older_than_raw_retention_reads_rollups(make_store, store_url, clock) -> None:
-    store = make_store(store_url, Retention(raw=HOUR, minute=30 * 86400.0, hour=365 * 86400.0))
+def test_a_query_older_than_raw_retention_reads_rollups(migrated_store_url, make_store, clock) -> None:
+    store = make_store(migrated_store_url, Retention(raw=HOUR, minute=30 * 86400.0, hour=365 * 86400.0))
     _fill_hours(store, 3)
     clock.now = T0 + 3 * HOUR + 300
     end = T0 + HOUR - 1  # rollup rows are whole minutes: end the range where one ends
@@ -84,8 +84,8 @@ def test_a_query_older_than_raw_retention_reads_rollups(make_store, store_url, c
     assert len(fine[0].points) == 60
 
 
-def test_a_query_spanning_rollups_and_raw_merges_them(make_store, store_url, clock) -> None:
-    store = make_store(store_url)
+def test_a_query_spanning_rollups_and_raw_merges_them(migrated_store_url, make_store, clock) -> None:
+    store = make_store(migrated_store_url)
     _fill_hours(store, 2)
     clock.now = T0 + 2 * HOUR
     before = store.query_range("g", None, T0, T0 + 2 * HOUR, points=40)
@@ -97,8 +97,8 @@ def test_a_query_spanning_rollups_and_raw_merges_them(make_store, store_url, clo
         [(b.ts, b.min, b.max, b.last, b.count) for b in before[0].points]
 
 
-def test_increase_counts_a_reset_across_rollups(make_store, store_url, clock) -> None:
-    store = make_store(store_url, Retention(raw=HOUR, minute=30 * 86400.0, hour=365 * 86400.0))
+def test_increase_counts_a_reset_across_rollups(migrated_store_url, make_store, clock) -> None:
+    store = make_store(migrated_store_url, Retention(raw=HOUR, minute=30 * 86400.0, hour=365 * 86400.0))
     for i in range(240):  # four hours, one sample a minute, reset to 0 after two hours
         store.write_samples(T0 + i * 60, [Sample("c_total", float(i % 120), kind="counter")])
     clock.now = T0 + 4 * HOUR + 300
@@ -110,8 +110,8 @@ def test_increase_counts_a_reset_across_rollups(make_store, store_url, clock) ->
     assert inc == 119 + 119
 
 
-def test_retention_deletes_exactly_what_is_older(make_store, store_url) -> None:
-    store = make_store(store_url, Retention(raw=HOUR, minute=2 * HOUR, hour=3 * HOUR))
+def test_retention_deletes_exactly_what_is_older(migrated_store_url, make_store) -> None:
+    store = make_store(migrated_store_url, Retention(raw=HOUR, minute=2 * HOUR, hour=3 * HOUR))
     now = T0 + 10 * HOUR
     for t in (-50 * HOUR, -HOUR - 1, -HOUR, -HOUR + 1):
         store.write_samples(now + t, [Sample("g", 1.0), Sample("h", 2.0)])

@@ -25,10 +25,10 @@ def test_written_samples_read_back_with_their_labels_and_times(store: Store) -> 
     assert got.points == [(T0, 1.0), (T0 + 15.5, 0.0)]
 
 
-def test_a_series_is_created_once_across_batches_and_label_orders(store: Store, store_url: str) -> None:
+def test_a_series_is_created_once_across_batches_and_label_orders(store: Store) -> None:
     for i in range(3):
         store.write_batch(_batch(T0 + i * 15, samples=[Sample("x", i, {"a": "1", "b": "2"})]))
-    other = Store(store_url)  # as a fresh process: an empty id cache
+    other = Store(store.url)  # as a fresh process: an empty id cache
     other.write_samples(T0 + 60, [Sample("x", 9, {"b": "2", "a": "1"})])
     other.close()
 

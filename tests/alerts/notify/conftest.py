@@ -1,5 +1,6 @@
-"""Fixtures: a real store, real Slack-webhook / SMTP / Alertmanager servers, and an event writer
-that writes alert_state + alert_events rows the way ENGINE does (the contract in alerts/schema.py)."""
+"""Fixtures: a real store, real SMTP / Alertmanager servers, and an event writer that writes
+alert_state + alert_events rows the way ENGINE does (the contract in alerts/schema.py).
+The Slack ``webhook`` fixture is tests/conftest.py's."""
 from __future__ import annotations
 
 import json
@@ -49,13 +50,6 @@ def db(tmp_path) -> Iterator[Store]:
     migrate(s.engine, writer_of(s))
     yield s
     s.close()
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookServer]:
-    server = WebhookServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -118,12 +112,14 @@ def record_event(store: Store, event: str, *, rule: str = "payment_failure_ratio
     since = firing_since if firing_since is not None else at
     with writer_of(store).begin() as conn:
         row = conn.execute(select(alert_state).where(alert_state.c.alert_key == key)).first()
-        values = {"rule": rule, "labels": json.dumps(full), "series_labels": json.dumps(series), "state": state, "inner_state": state, "severity": severity,
-                      "value": value, "firing_since": None if closing else since, "last_change": at, "last_eval": at,
-                      "annotations": json.dumps(annotations), "thresholds": json.dumps(THRESHOLDS),
-                      "silenced_by": 1 if muted else None}
+        values = {"rule": rule, "labels": json.dumps(full), "series_labels": json.dumps(series), "state": state,
+                  "inner_state": state, "severity": severity,
+                  "value": value, "firing_since": None if closing else since, "last_change": at, "last_eval": at,
+                  "annotations": json.dumps(annotations), "thresholds": json.dumps(THRESHOLDS),
+                  "silenced_by": 1 if muted else None}
         if row is None:
-            alert_id = conn.execute(insert(alert_state).values(alert_key=key, version=0, **values)).inserted_primary_key[0]
+            alert_id = conn.execute(insert(alert_state).values(alert_key=key, version=0, **values)
+                                    ).inserted_primary_key[0]
         else:
             alert_id = row.id
             if event == "escalated" or closing:

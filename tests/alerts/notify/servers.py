@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import socket
 import ssl
 import subprocess
 import threading
@@ -16,11 +15,7 @@ from typing import Any
 
 import requests
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 @dataclass
@@ -64,7 +59,10 @@ class WebhookServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/services/T000/B000/XXXX"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # shutdown() waits for the loop's next poll: at the default 0.5 s that was half a second
+        # of every notification test's teardown.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
         self.thread.start()
 
     @property
@@ -150,7 +148,7 @@ class Alertmanager:
         self.port = free_port()
         cfg = tmp / "alertmanager.yml"
         cfg.write_text("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
-        self.log = open(tmp / "alertmanager.log", "w")  # noqa: SIM115
+        self.log = open(tmp / "alertmanager.log", "w")
         self.proc = subprocess.Popen(
             ["/usr/bin/prometheus-alertmanager", f"--config.file={cfg}", f"--storage.path={tmp / 'am-data'}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],

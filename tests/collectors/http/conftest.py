@@ -39,7 +39,7 @@ def _name(cn: str) -> x509.Name:
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A throwaway CA and a server certificate for 127.0.0.1 valid CERT_DAYS days."""
     d = tmp_path_factory.mktemp("tls")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("Lookout test CA")).issuer_name(_name("Lookout test CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

