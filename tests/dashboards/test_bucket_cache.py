@@ -71,11 +71,29 @@ def cold(rt, rng: str) -> dict:
     return read(rt, rng, BucketCache(max_entries=0))
 
 
-@pytest.fixture
-def history(store_url):
-    clock = Clock(T)
-    rt = make(store_url, clock, Retention(raw=3 * 3600.0, minute=30 * 86400.0, hour=365 * 86400.0))
+RETENTION = Retention(raw=3 * 3600.0, minute=30 * 86400.0, hour=365 * 86400.0)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(request, pg_server, tmp_path_factory):
+    """26 hours of polls, written once per store kind; each test changes a copy of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'lookout.db'}"
+    else:
+        url = pg_server.create("lookout_bucket_cache")
+    rt = make(url, Clock(T), RETENTION)
     n = fill(rt, 26, T)
+    rt.store.close()  # a PostgreSQL database is cloned only while nobody is connected to it
+    yield url, n
+    if request.param == "postgresql":
+        pg_server.drop(url)
+
+
+@pytest.fixture
+def history(seeded, clone_store_url):
+    url, n = seeded
+    clock = Clock(T)
+    rt = make(clone_store_url(url), clock, RETENTION)
     yield rt, clock, n
     rt.store.close()
 
