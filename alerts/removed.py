@@ -59,6 +59,7 @@ def close(writer: Any, engine: Any, orphans: list[Stored], now: float) -> tuple[
             payload = {"rule": prev.rule, "labels": {**labels, "severity": was.severity or ""},
                        "series_labels": prev.series_labels, "annotations": annotations,
                        "thresholds": _json(row.thresholds), "firing_since": was.firing_since,
+                       "started_at": was.started_at,  # the resolve says how long the episode lasted
                        "value": was.value, "state": "ok", "message": f"{prev.rule}: {REASON}", "muted": False,
                        "muted_reason": None, "suppressed_by": None}
             rows_out.append({"event": event, "severity": None, "previous_severity": was.severity,

@@ -93,12 +93,12 @@ def main() -> int:
             arrived = wait_for(server, expected, args.interval + 30)
             delays.append(arrived - t)
             text = server.delivered[-1]["text"]
-            assert text.startswith("FIRING"), text
+            assert text.startswith("[FIRING]"), text
             runtime.pipeline.handle(Batch(target="shop", kind="bench", started_at=time.time(),
                                           samples=[Sample(METRIC, 0.0)]))
             expected += 1
             wait_for(server, expected, args.interval + 30)
-            assert server.delivered[-1]["text"].startswith("RESOLVED")
+            assert server.delivered[-1]["text"].startswith("[RESOLVED]")
             print(f"trial {trial + 1:2d}: {delays[-1] * 1000:7.1f} ms", flush=True)
             time.sleep(1.0 + random.random())
     finally:

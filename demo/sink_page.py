@@ -102,8 +102,9 @@ def block_html(b: dict[str, Any]) -> str:
 
 
 def slack_html(payload: dict[str, Any]) -> str:
-    out = []
-    for att in payload.get("attachments") or [{"blocks": payload.get("blocks", []), "color": "#ddd"}]:
+    # The header (state and title) is a top-level block; the coloured attachments follow it.
+    out = ["<div class='blocks'>" + "".join(block_html(b) for b in payload.get("blocks") or []) + "</div>"]
+    for att in payload.get("attachments") or []:
         colour = att.get("color", "#ddd")
         colour = colour if _COLOUR.match(str(colour)) else "#ddd"
         blocks = "".join(block_html(b) for b in att.get("blocks", []))

@@ -171,8 +171,10 @@ def test_the_shipped_config_runs_the_live_demo_fires_and_resolves_an_alert_and_s
     # Firing, or escalated to critical if the normal 2 % of failures happened to cross 5 % before.
     [fired] = wait_until("the payment alert in the sink", lambda: sink_messages(
         port, "payment_failure_ratio", ("firing", "escalated"), last)[:1], 90, every=2)
-    assert fired["title"].startswith(("FIRING", "ESCALATED")) and fired["email"]["subject"].startswith("[Lookout] payment_failure_ratio")
-    assert fired["slack"]["attachments"][0]["blocks"][0]["type"] == "header"
+    assert fired["title"].startswith(("[FIRING]", "[ESCALATED]"))
+    assert fired["email"]["subject"].startswith(("[Lookout] [FIRING] payment_failure_ratio",
+                                                  "[Lookout] [ESCALATED] payment_failure_ratio"))
+    assert fired["slack"]["blocks"][0]["type"] == "header"
     dashboard_pages_draw_live_data(port)
 
     off = subprocess.run([sys.executable, "app.py", "scenario", "payment_outage", "--off", "--port", str(port)],
@@ -181,7 +183,7 @@ def test_the_shipped_config_runs_the_live_demo_fires_and_resolves_an_alert_and_s
     wait_until("the resolve in the sink", lambda: sink_messages(port, "payment_failure_ratio", ("resolved",),
                                                                 fired["id"]), 120, every=2)
     page = get(port, "/demo/notifications").text
-    assert "RESOLVED: payment_failure_ratio" in page and fired["title"] in page
+    assert "[RESOLVED] payment_failure_ratio" in page and fired["title"] in page
 
     # Ctrl-C: everything stops, nothing is left behind.
     family = psutil.Process(proc.pid).children(recursive=True) + [

@@ -59,7 +59,7 @@ def test_the_sink_stores_the_slack_body_and_the_email_the_real_transports_would_
     [m] = sink.messages(store.engine)
     assert m["slack"] == json.loads(json.dumps(build_payload(n)))
     email = build_message(n, SmtpConfig(host="localhost", from_="lookout@localhost"), ["oncall@example.com"])
-    assert m["email"]["subject"] == email["Subject"] == "[Lookout] payment_failure_ratio (team=payments)"
+    assert m["email"]["subject"] == email["Subject"].strip() == "[Lookout] [FIRING] payment_failure_ratio (team=payments)"
     assert m["email"]["html"] == email.get_body(("html",)).get_content()
     assert m["email"]["headers"]["In-Reply-To"] == "<lookout.thread.t@lookout.local>"
     assert m["kinds"] == ["firing"] and m["rules"] == ["payment_failure_ratio"]
@@ -107,10 +107,10 @@ def test_the_page_draws_the_slack_message_and_the_email_with_everything_escaped(
     page = res.get_data(as_text=True)
     assert res.status_code == 200 and "script-src" not in res.headers["Content-Security-Policy"]
     assert "default-src 'none'" in res.headers["Content-Security-Policy"]
-    assert "FIRING (critical): payment_failure_ratio" in page  # the Slack header block
+    assert "[FIRING] payment_failure_ratio (critical)" in page  # the Slack header block
     assert "background:#D00000" in page  # the critical colour bar
     assert "<a class='btn' href='https://runbooks.example.com/payments'" in page
     assert "href='javascript:" not in page  # an unsafe link is shown as text, not as a link
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;" in page
-    assert "<iframe sandbox=''" in page and "Subject:</b> [Lookout] payment_failure_ratio" in page
+    assert "<iframe sandbox=''" in page and "Subject:</b> [Lookout] [FIRING] payment_failure_ratio" in page

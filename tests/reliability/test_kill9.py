@@ -125,7 +125,8 @@ alerting:
         shop.status = 200
         wait_until(lambda: len(webhook.delivered) >= 2, 30, "the resolved message")
         time.sleep(2)
-        assert [m["text"].split(":")[0] for m in webhook.delivered] == ["FIRING (critical)", "RESOLVED"]
+        heads = [m["text"].split("\n")[0] for m in webhook.delivered]
+        assert [h.split(" ")[0] for h in heads] == ["[FIRING]", "[RESOLVED]"] and heads[0].endswith("(critical)")
         assert len(webhook.requests) == 2
     finally:
         for p in procs:
