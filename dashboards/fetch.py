@@ -22,12 +22,14 @@ from alerts import queries as alert_queries
 from alerts.config import AlertingConfig
 from alerts.queries import OpenAlert
 from core.targets import TargetBase
+from core.units import unit_for_metric
 from dashboards import bucket_cache
 from dashboards.config import Selector
 from dashboards.context import DashboardRuntime
 from dashboards.grid import aligned_grid, grid_width, min_width, rate_points, whole_bucket
 from dashboards.series import label_match, spans_where
 from dashboards.timerange import View
+from promises.config import Promise
 from store import Document, SeriesRange, TargetStatus
 from store import query as store_query
 from store.types import to_ms
@@ -41,10 +43,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Transition:
+    """An alert's change of state, as the time axes mark it.
+
+    ``key`` tells one series' alert from another's of the same rule; ``from_state``
+    says whether it was firing before (a band that began before the view);
+    ``carried`` marks the stand-in for an alert firing since before the view began,
+    with no change inside it.
+    """
+
     ts: float
     rule: str
     state: str
     severity: str | None
+    key: str = ""
+    from_state: str | None = None
+    carried: bool = False
 
 
 def _alert_row(a: OpenAlert) -> dict[str, Any]:
@@ -171,6 +184,28 @@ class Fetch:
             return None, None
         return obj.warning, obj.target
 
+    def rule_unit(self, rule: str) -> str:
+        """The unit of an alert rule's value: its own ``unit:`` where it has one, else what its
+        metrics' names declare (``_seconds``, ``_bytes``, ``_ratio``); a ratio of two like
+        quantities (hits over lookups, connections over max_connections) is a ratio, seconds
+        over calls are seconds."""
+        found = next((r for r in self.runtime.config.alerting.rules if r.name == rule), None)
+        if found is None:
+            promise = next((p for p in self._promises() if p.alert_name == rule), None)
+            return str(promise.unit) if promise is not None else "none"
+        own = getattr(found, "unit", None)
+        if isinstance(own, str) and own:
+            return own
+        if found.ratio is not None:
+            num, den = found.ratio.parts()
+            top = {unit_for_metric(e.metric) for e in num}
+            bottom = {unit_for_metric(e.metric) for e in den}
+            if len(top) == 1 and top <= {"seconds", "bytes"} and bottom <= {"count", "none"}:
+                return top.pop()
+            return "ratio"
+        units = {unit_for_metric(m) for m in found.metrics()}
+        return units.pop() if len(units) == 1 else "none"
+
     def alerting(self) -> AlertingConfig | None:
         """The ``alerting:`` config section, or None when no alert rule is configured."""
         section = self.runtime.config.alerting
@@ -189,7 +224,7 @@ class Fetch:
     def alerts(self) -> list[dict[str, Any]]:
         """Open alert instances (pending, firing, stale, flapping): firing first, then by severity and rule."""
         def read(db: Engine) -> list[dict[str, Any]]:
-            out = [_alert_row(a) for a in alert_queries.open_alerts(db)]
+            out = [{**_alert_row(a), "unit": self.rule_unit(a.rule)} for a in alert_queries.open_alerts(db)]
             rank = {"critical": 0, "warning": 1}
             out.sort(key=lambda a: (a["state"] != "firing", rank.get(a["severity"] or "", 2), a["rule"]))
             return out
@@ -201,23 +236,33 @@ class Fetch:
             "silences", lambda db: [s.as_json(now) for s in alert_queries.list_silences(db, include_expired, now)]))
 
     def transitions(self, metrics: Iterable[str] | None = None) -> list[Transition]:
-        """Alert state changes inside the view, for marks on the time axes.
+        """Alert state changes inside the view, for marks on the time axes, and a
+        ``carried`` stand-in at the view's start for each alert firing since before it.
 
-        ``metrics``: only the rules that read one of these (a page's own metrics),
-        and the rules on ``lookout_target_up``, since a down target explains every
-        panel; without it, every rule's. A cache-stampede alert does not belong
-        on the revenue page's charts.
+        ``metrics``: only the rules that read one of these (a panel's own metrics);
+        without it, every rule's. A cache-stampede alert does not belong on the revenue
+        charts, nor a pool alert on the database sizes. A target that is down is drawn
+        from its ``lookout_target_up`` samples on the panels of its kind (``down_spans``),
+        so the rules on that metric are not marked on every panel.
         """
         def read(db: Engine) -> list[Transition]:
             got = alert_queries.transitions_between(db, self.view.start, self.view.end, limit=500)
-            return [Transition(c.at, c.rule, c.to_state, c.to_severity) for c in got]
+            return [Transition(c.at, c.rule, c.to_state, c.to_severity, c.alert_key, c.from_state) for c in got]
         every = self._once(("transitions",), lambda: self._read_alerting("alert transitions", read))
+        carried = [Transition(self.view.start, a["rule"], a["state"], a["severity"], f"open-{a['id']}", a["state"],
+                              carried=True)
+                   for a in self.alerts() if a["state"] in ("firing", "flapping")
+                   and (a["firing_since"] or self.view.start) < self.view.start]
         if metrics is None:
-            return every
-        wanted = set(metrics) | {TARGET_UP}
-        alerting = self.alerting()
-        rules = {r.name for r in (alerting.rules if alerting else []) if r.metrics() & wanted}
-        return [t for t in every if t.rule in rules]
+            return every + carried
+        wanted = set(metrics)
+        rules = {r.name for r in self.runtime.config.alerting.rules if r.metrics() & wanted}
+        rules |= {p.alert_name for p in self._promises() if p.metrics() & wanted}
+        return [t for t in every + carried if t.rule in rules]
+
+    def _promises(self) -> list[Promise]:
+        """The promises, whose burn-rate alerts (``promise_<id>``) run beside the rules."""
+        return self.runtime.config.promises.active
 
     def outbox(self) -> list[dict[str, Any]]:
         notifier = self.runtime.notifier
@@ -229,7 +274,7 @@ class Fetch:
         """Spans (start, end, target) where a target reported up=0, from bucket minimums."""
         wanted = set(targets)
         out: list[tuple[float, float, str]] = []
-        for r in self.ranges("lookout_target_up"):
+        for r in self.ranges(TARGET_UP):
             name = r.series.labels.get("target", "")
             if name in wanted:
                 out.extend((a, b, name) for a, b in spans_where(r, lambda b: b.min < 0.5))

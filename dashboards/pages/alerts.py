@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from core.units import format_value
 from dashboards import figures
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
@@ -59,7 +60,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             msg = "alerting is not configured (add an alerting: section with rules)"
             return [html.Div(msg, className="text-body-secondary"), *missing(msg, theme), "", ""]
         now = fetch.view.end
-        rows = [{**a, "target": a["labels"].get("target", ""),
+        rows = [{**a, "target": a["labels"].get("target", ""), "value": format_value(a["value"], a["unit"]),
                  "since": age(now - (a["firing_since"] or a["pending_since"] or now)),
                  "muted": a["muted_reason"] or (f"silence {a['silenced_by']}" if a["silenced_by"] else ""),
                  "ack": (f"acked by {a['acked_by']}" if a["acked_by"] else
@@ -69,7 +70,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         open_ = table(rows, [("state", "State"), ("severity", "Severity"), ("rule", "Alert"), ("target", "Target"),
                              ("value", "Value"), ("since", "Since"), ("muted", "Muted"), ("ack", "Ack")],
                       fmt={"ack": lambda v: v}, empty="no open alerts")
-        tr = fetch.transitions()
+        tr = [t for t in fetch.transitions() if not t.carried]
         if tr:
             hist = shown(timeline(tr, theme, fetch.view.start, fetch.view.end), 200)
         else:
@@ -134,6 +135,8 @@ STATE_COLORS = {"firing": figures.CRIT, "pending": figures.WARN, "stale": "#6c75
 def timeline(tr: list, theme: str, start: float, end: float) -> dict[str, Any]:
     """One row per rule, one marker per transition, coloured by the state entered."""
     fig = figures.timeseries([], theme=theme, unit="count", x_range=(start, end), height=200)
+    # Pending and firing in one evaluation: mark the state it ended in, not both on one spot.
+    tr = list({(int(t.ts), t.rule, t.key): t for t in sorted(tr, key=lambda t: t.ts)}.values())
     for state, color in STATE_COLORS.items():
         pts = [t for t in tr if t.state == state]
         if pts:

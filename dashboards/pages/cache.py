@@ -31,28 +31,14 @@ def layout(runtime: DashboardRuntime) -> Any:
     ])
 
 
-# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
-METRICS = (
-    "lookout_http_cache_hits_total",
-    "lookout_http_cache_misses_total",
-    "lookout_pg_table_heap_cache_hit_ratio",
-    "pg_stat_database_blks_hit",
-    "pg_stat_database_blks_read",
-    "redis_evicted_keys_total",
-    "redis_keyspace_hits_total",
-    "redis_keyspace_misses_total",
-    "redis_memory_max_bytes",
-    "redis_memory_used_bytes",
-)
-
-
 def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)] + [Output("cache-tables", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common: dict[str, Any] = {
-            "theme": theme, "transitions": fetch.transitions(METRICS),
-            "x_range": (fetch.view.start, fetch.view.end)}
+        def common(*metrics: str) -> dict[str, Any]:
+            # Alert marks per panel: only the rules that read what the panel draws.
+            return {"theme": theme, "transitions": fetch.transitions(metrics),
+                    "x_range": (fetch.view.start, fetch.view.end)}
         redis_down = fetch.down_spans(t.name for t in fetch.targets("redis"))
         out: list[Any] = []
 
@@ -61,16 +47,19 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         hits = fetch.ranges("redis_keyspace_hits_total", "rate")
         misses = fetch.ranges("redis_keyspace_misses_total", "rate")
         out += _ratio_panel(fetch, hits, misses, "target", ["redis"], "redis_keyspace_hits_total",
-                            "cache_hit_rate", common, redis_down)
+                            "cache_hit_rate", common("redis_keyspace_hits_total", "redis_keyspace_misses_total"),
+                            redis_down)
         ahits = fetch.ranges("lookout_http_cache_hits_total", "rate")
         amiss = fetch.ranges("lookout_http_cache_misses_total", "rate")
         out += _ratio_panel(fetch, ahits, amiss, "target", ["http"], "lookout_http_cache_hits_total",
-                            "cache_hit_rate", common, fetch.down_spans(t.name for t in fetch.targets("http")),
+                            "cache_hit_rate",
+                            common("lookout_http_cache_hits_total", "lookout_http_cache_misses_total"),
+                            fetch.down_spans(t.name for t in fetch.targets("http")),
                             what="an X-Cache header (set cache_header on a probe)")
         phit = fetch.ranges("pg_stat_database_blks_hit", "rate")
         pread = fetch.ranges("pg_stat_database_blks_read", "rate")
         out += _ratio_panel(fetch, phit, pread, "datname", ["postgres"], "pg_stat_database_blks_hit",
-                            "pg_buffer_hit_rate", common,
+                            "pg_buffer_hit_rate", common("pg_stat_database_blks_hit", "pg_stat_database_blks_read"),
                             fetch.down_spans(t.name for t in fetch.targets("postgres")))
 
         reason = fetch.why_missing(["redis"], "redis_evicted_keys_total")
@@ -79,7 +68,8 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         else:
             lines = [series.line(r, "max", name=f"{r.series.labels.get('target', '')} evictions/s")
                      for r in fetch.ranges("redis_evicted_keys_total", "rate")]
-            out += shown(figures.timeseries(lines, unit="rate", down=redis_down, **common))
+            out += shown(figures.timeseries(lines, unit="rate", down=redis_down,
+                                            **common("redis_evicted_keys_total")))
 
         reason = fetch.why_missing(["redis"], "redis_memory_used_bytes")
         if reason:
@@ -90,8 +80,9 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             maxmem = [v for _s, _ts, v in fetch.latest("redis_memory_max_bytes") if v > 0]
             note = None if maxmem else dbc.Badge("maxmemory is 0: no limit, no evictions", color="warning")
             out += shown(figures.timeseries(lines, unit="bytes", down=redis_down,
-                                            thresholds=(None, max(maxmem) if maxmem else None), **{
-                                                k: v for k, v in common.items()}), note=note)
+                                            thresholds=(None, max(maxmem) if maxmem else None),
+                                            limit_names=("warning", "maxmemory"),
+                                            **common("redis_memory_used_bytes", "redis_memory_max_bytes")), note=note)
         out.append(_tables(fetch))
         return out
 
@@ -115,14 +106,30 @@ def _ratio_panel(fetch: Fetch, num: list, rest: list, by: str, kinds: list[str],
     return shown(fig)
 
 
+HEAP_HIT = "pg_statio_user_tables_heap_blocks_hit"
+HEAP_READ = "pg_statio_user_tables_heap_blocks_read"
+
+
 def _tables(fetch: Fetch) -> Any:
-    rows: list[dict[str, Any]] = []
-    for s, _ts, v in fetch.latest("lookout_pg_table_heap_cache_hit_ratio"):
-        rows.append({"table": f"{s.labels.get('datname', '')}.{s.labels.get('schemaname', '')}."
-                              f"{s.labels.get('relname', '')}", "ratio": v})
+    def name(labels: dict[str, str]) -> str:
+        return f"{labels.get('datname', '')}.{labels.get('schemaname', '')}.{labels.get('relname', '')}"
+
+    rows: list[dict[str, Any]] = [{"table": name(s.labels), "ratio": v}
+                                  for s, _ts, v in fetch.latest("lookout_pg_table_heap_cache_hit_ratio")]
+    note = None
     if not rows:
-        reason = fetch.why_missing(["postgres"], "lookout_pg_table_heap_cache_hit_ratio", "per-table hit ratios")
-        return html.Div(reason or "no table reads in the last poll", className="text-body-secondary lk-small")
+        # The ratio between two polls of the tables family needs its second poll (a minute
+        # apart in the demo); until then the counters' totals since the statistics were
+        # reset give a value at the first.
+        hit = {name(s.labels): v for s, _ts, v in fetch.latest(HEAP_HIT)}
+        read = {name(s.labels): v for s, _ts, v in fetch.latest(HEAP_READ)}
+        rows = [{"table": t, "ratio": hit[t] / (hit[t] + read.get(t, 0.0))}
+                for t in hit if hit[t] + read.get(t, 0.0) > 0]
+        note = html.Div("since the statistics were last reset; between polls from the next poll of the tables",
+                        className="text-body-secondary lk-small")
+    if not rows:
+        reason = fetch.why_missing(["postgres"], HEAP_HIT, "per-table hit ratios")
+        return html.Div(reason or "no table read since the statistics were reset",
+                        className="text-body-secondary lk-small")
     rows.sort(key=lambda r: r["ratio"])
-    return table(rows[:10], [("table", "Table"), ("ratio", "Heap hit ratio")],
-                 fmt={"ratio": lambda v: f"{v * 100:.1f} %"})
+    return html.Div([table(rows[:10], [("table", "Table"), ("ratio", "Heap hit ratio", "ratio")]), note])

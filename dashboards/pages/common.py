@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
 from dash.exceptions import PreventUpdate
 
+from core.units import format_value
 from dashboards import figures
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
@@ -54,22 +55,44 @@ def register_page(app: Dash, runtime: DashboardRuntime, outputs: Sequence[Output
     return refresh
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *,
-          empty: str = "nothing to show", fmt: dict[str, Callable[[Any], str]] | None = None) -> Any:
+Column = tuple[str, str] | tuple[str, str, str]
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *,
+          empty: str = "nothing to show", fmt: dict[str, Callable[[Any], Any]] | None = None) -> Any:
+    """A table of ``rows``; a column is (key, title) or (key, title, unit).
+
+    A unit (``core.units``: ratio, seconds, bytes, count, eur...) formats every number of
+    the column, so a cell reads "66.4 %", "12.6 min" or "1.8 MiB", never a bare 0.6636, and
+    the header needs no "(h)". ``fmt`` formats a column by hand (buttons, joined lists).
+    """
     if not rows:
         return html.Div(empty, className="text-body-secondary lk-small py-2")
-    fmt = fmt or {}
-    head = html.Thead(html.Tr([html.Th(title) for _key, title in columns]))
-    body = html.Tbody([html.Tr([html.Td(fmt.get(k, _cell)(r.get(k))) for k, _t in columns]) for r in rows])
+    fmt = dict(fmt or {})
+    for col in columns:
+        if len(col) == 3 and col[0] not in fmt:
+            fmt[col[0]] = _in_unit(col[2])
+    head = html.Thead(html.Tr([html.Th(col[1]) for col in columns]))
+    body = html.Tbody([html.Tr([html.Td(fmt.get(col[0], _cell)(r.get(col[0]))) for col in columns]) for r in rows])
     return dbc.Table([head, body], striped=True, hover=True, size="sm", responsive=True,
                      className="lk-table mb-1")
+
+
+def _in_unit(unit: str) -> Callable[[Any], str]:
+    def cell(v: Any) -> str:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return _cell(v)
+        return format_value(float(v), unit)
+    return cell
 
 
 def _cell(v: Any) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return format_value(v)
+    if isinstance(v, list | tuple):
+        return ", ".join(_cell(x) for x in v)
     s = str(v)
     return s if len(s) <= 140 else s[:137] + "…"
 

@@ -8,10 +8,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, html
 
-from dashboards import figures, scorecard, series
+from core.units import format_value
+from dashboards import figures, series
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
-from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
+from dashboards.pages.common import Column, missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
 
 PATH, TITLE = "/latency", "Latency"
@@ -34,27 +35,17 @@ def layout(runtime: DashboardRuntime) -> Any:
     ])
 
 
-# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
-METRICS = (
-    "lookout_http_app_error_ratio",
-    "lookout_http_app_request_duration_seconds",
-    "lookout_http_probe_duration_seconds",
-    "lookout_http_probe_success",
-    "pg_stat_statements_mean_seconds",
-    "pg_stat_statements_seconds_total",
-    "pg_stat_statements_calls_total",
-)
-
-
 def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output("stmt-total", "children"), Output("stmt-mean", "children")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common: dict[str, Any] = {
-            "theme": theme, "transitions": fetch.transitions(METRICS),
-            "x_range": (fetch.view.start, fetch.view.end),
-            "down": fetch.down_spans(t.name for t in fetch.targets("http"))}
+        http_down = fetch.down_spans(t.name for t in fetch.targets("http"))
+
+        def common(*metrics: str) -> dict[str, Any]:
+            # Alert marks per panel: only the rules that read what the panel draws.
+            return {"theme": theme, "transitions": fetch.transitions(metrics),
+                    "x_range": (fetch.view.start, fetch.view.end), "down": http_down}
         out: list[Any] = []
         p95 = fetch.thresholds("p95_latency", [APP_Q])
         reason = fetch.why_missing(["http"], APP_Q, "an application histogram (a probe with prometheus:)")
@@ -66,11 +57,11 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             # Max of each bucket: a one-poll spike must survive downsampling.
             allr = [series.line(r, "max", name=f"p{float(r.series.labels.get('quantile', 0)) * 100:g}")
                     for r in overall]
-            out += shown(figures.timeseries(allr, unit="seconds", thresholds=p95, **common))
+            out += shown(figures.timeseries(allr, unit="seconds", thresholds=p95, **common(APP_Q)))
             routes = [series.line(r, "max", name=r.series.labels.get("route", ""))
                       for r in per_route if r.series.labels.get("route") != "*"]
             if routes:
-                out += shown(figures.timeseries(routes[:12], unit="seconds", thresholds=p95, **common))
+                out += shown(figures.timeseries(routes[:12], unit="seconds", thresholds=p95, **common(APP_Q)))
             else:
                 out += missing("the application histogram has no route label (only all routes together)", theme)
         reason = fetch.why_missing(["http"], "lookout_http_probe_duration_seconds")
@@ -79,7 +70,8 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         else:
             probes = [series.line(r, "max", name=f"{r.series.labels.get('target')}/{r.series.labels.get('probe')}")
                       for r in fetch.ranges("lookout_http_probe_duration_seconds", matchers={"phase": "total"})]
-            out += shown(figures.timeseries(probes[:12], unit="seconds", thresholds=p95, **common))
+            out += shown(figures.timeseries(probes[:12], unit="seconds", thresholds=p95,
+                                            **common("lookout_http_probe_duration_seconds")))
         reason = fetch.why_missing(["http"], "lookout_http_app_error_ratio", "an application request counter")
         if reason:
             out += missing(reason, theme)
@@ -88,7 +80,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
                     for r in fetch.ranges("lookout_http_app_error_ratio")]
             out += shown(figures.timeseries(errs[:12], unit="ratio",
                                             thresholds=fetch.thresholds("error_rate", ["lookout_http_app_error_ratio"]),
-                                            **common))
+                                            **common("lookout_http_app_error_ratio")))
         out += statements(fetch)
         return out
 
@@ -99,12 +91,13 @@ def _route_name(route: str) -> str:
     return "all routes" if route == "*" else route
 
 
-STMT_COLUMNS = [("target", "Target"), ("datname", "DB"), ("calls", "Calls"), ("total_seconds", "Total"),
-                ("mean_seconds", "Mean"), ("query", "Query")]
+STMT_COLUMNS: list[Column] = [("target", "Target"), ("datname", "DB"), ("calls", "Calls", "count"),
+                              ("total_seconds", "Total", "seconds"), ("mean_seconds", "Mean", "seconds"),
+                              ("query", "Query")]
 
 
 def _secs(v: Any) -> str:
-    return scorecard.format_value(v, "seconds")  # 26 µs, 4.2 ms, 120 ms, 12.0 s
+    return format_value(v, "seconds")  # 26 µs, 4.2 ms, 120 ms, 12.0 s
 
 
 def statements(fetch: Fetch) -> list[Any]:
@@ -121,12 +114,11 @@ def statements(fetch: Fetch) -> list[Any]:
         mine = body.get("lookout")
         if isinstance(mine, dict) and mine.get("calls"):
             own.append(f"{d.target}: {mine['calls']:,.0f} calls, {_secs(mine.get('total_seconds'))} in all")
-    fmt = {"total_seconds": _secs, "mean_seconds": _secs, "calls": lambda v: "–" if v is None else f"{v:,.0f}"}
     note = [dbc.Alert(r, color="warning", className="py-1 lk-small") for r in reasons]
     # Lookout's own polling is kept out of the lists, and said, so its cost is never hidden.
     foot = ([html.Div("Not listed, Lookout's own statements: " + "; ".join(own),
                       className="text-body-secondary lk-small")] if own else [])
     by_total = sorted(rows, key=lambda r: -(r.get("total_seconds") or 0))[:10]
     by_mean = sorted(rows, key=lambda r: -(r.get("mean_seconds") or 0))[:10]
-    return [html.Div(note + [table(by_total, STMT_COLUMNS, fmt=fmt, empty="no statements")] + foot),
-            html.Div(note + [table(by_mean, STMT_COLUMNS, fmt=fmt, empty="no statements")] + foot)]
+    return [html.Div(note + [table(by_total, STMT_COLUMNS, empty="no statements")] + foot),
+            html.Div(note + [table(by_mean, STMT_COLUMNS, empty="no statements")] + foot)]

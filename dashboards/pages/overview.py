@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, dcc, html
 
+from core.units import format_value
 from dashboards import cards, figures
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
@@ -107,7 +108,7 @@ def alert_list(alerts: list[dict[str, Any]], now: float) -> Any:
              else f"{a.get('severity') or 'warning'} · {a.get('state')}", "rule": a.get("rule"),
              "target": a.get("labels", {}).get("target", ""), "summary": a.get("summary", ""),
              "since": age(now - a["firing_since"]) if a.get("firing_since") else "–",
-             "value": a.get("value")} for a in firing]
+             "value": format_value(a.get("value"), a.get("unit") or "none")} for a in firing]
     return table(rows, [("severity", "Severity"), ("rule", "Alert"), ("target", "Target"),
                         ("summary", "Summary"), ("since", "Firing since"), ("value", "Value")],
                  empty="nothing is firing")

@@ -10,7 +10,7 @@ from dash import Dash, Output, html
 from dashboards import figures, series
 from dashboards.context import DashboardRuntime
 from dashboards.fetch import Fetch
-from dashboards.pages.common import missing, panel_outputs, register_page, shown, table
+from dashboards.pages.common import Column, missing, panel_outputs, register_page, shown, table
 from dashboards.theme import panel
 
 PATH, TITLE = "/postgres", "PostgreSQL"
@@ -39,38 +39,23 @@ def layout(runtime: DashboardRuntime) -> Any:
     ])
 
 
-# The metrics this page draws: only alerts on them (and on targets being down) mark its axes.
-METRICS = (
-    "lookout_pg_blocked_sessions",
-    "lookout_pg_table_vacuum_age_seconds",
-    "lookout_pool_utilization_ratio",
-    "lookout_pool_waiting_clients",
-    "pg_database_size_bytes",
-    "pg_locks_count",
-    "pg_replication_lag_seconds",
-    "pg_settings_max_connections",
-    "pg_stat_activity_count",
-    "pg_stat_activity_max_tx_duration",
-    "pg_stat_user_tables_n_dead_tup",
-    "lookout_pg_database_wraparound_ratio",
-    "pg_up",
-)
-
-
 def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     outputs = [o for p in PANELS for o in panel_outputs(p)]
     outputs += [Output(i, "children") for i in ("pg-oldest", "pg-blocking", "pg-vacuum", "pg-indexes")]
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
-        common: dict[str, Any] = {
-            "theme": theme, "transitions": fetch.transitions(METRICS),
-            "x_range": (fetch.view.start, fetch.view.end),
-            "down": fetch.down_spans(t.name for t in fetch.targets("postgres"))}
+        pg_down = fetch.down_spans(t.name for t in fetch.targets("postgres"))
         out: list[Any] = []
 
+        def common(*metrics: str, down: list | None = None) -> dict[str, Any]:
+            # Alert marks per panel: only the rules that read what the panel draws.
+            return {"theme": theme, "transitions": fetch.transitions(metrics),
+                    "x_range": (fetch.view.start, fetch.view.end), "down": pg_down if down is None else down}
+
         def series_panel(metric: str, *, by: str | None = None, pick: str = "avg", unit: str = "count",
-                         thresholds: tuple = (None, None), kinds: list[str] | None = None,
-                         matchers: dict | None = None, extra: list | None = None, what: str = "") -> None:
+                         thresholds: tuple = (None, None), limit_names: tuple[str, str] = ("warning", "critical"),
+                         kinds: list[str] | None = None, matchers: dict | None = None, extra: list | None = None,
+                         also: tuple[str, ...] = (), what: str = "") -> None:
             reason = fetch.why_missing(kinds or ["postgres"], metric, what)
             if reason:
                 out.extend(missing(reason, theme))
@@ -82,45 +67,74 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             else:
                 lines = [series.line(r, pick) for r in ranges]
             out.extend(shown(figures.timeseries(lines[:12] + (extra or []), unit=unit, thresholds=thresholds,
-                                                **common)))
+                                                limit_names=limit_names, **common(metric, *also))))
 
         maxc = [v for _s, _t, v in fetch.latest("pg_settings_max_connections")]
-        series_panel("pg_stat_activity_count", by="state", pick="max",
-                     thresholds=(None, max(maxc) if maxc else None))
-        pool_common = dict(common, down=fetch.down_spans(t.name for t in fetch.targets("pool")))
-        reason = fetch.why_missing(POOL_KINDS, "lookout_pool_utilization_ratio")
-        if reason:
-            out.extend(missing(reason, theme))
-        else:
-            util = [series.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
-                    for r in fetch.ranges("lookout_pool_utilization_ratio")]
-            waiting = fetch.ranges("lookout_pool_waiting_clients")
-            limits = fetch.thresholds("pool_utilisation", ["lookout_pool_utilization_ratio"])
-            fig = figures.timeseries(util[:8], unit="ratio", **pool_common, thresholds=limits)
-            if waiting:
-                fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
-                                    "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
-                                    **_xy(series.pairs_line("w", sorted(series.sum_by_ts(waiting, "max").items())))})
-                # Room on the right for the second axis: with the default 12 px its ticks were cut
-                # off and ran into the threshold labels.
-                fig["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
-                                           "rangemode": "tozero", "automargin": True, "tickmode": "auto",
-                                           "nticks": 5, "tickformat": ",.3~r",
-                                           "title": {"text": "waiting", "standoff": 4}}
-                fig["layout"]["margin"] = {**fig["layout"]["margin"], "r": 40}
-                fig["layout"]["showlegend"] = True
-            out.extend(shown(fig))
+        series_panel("pg_stat_activity_count", by="state", pick="max", also=("pg_settings_max_connections",),
+                     thresholds=(None, max(maxc) if maxc else None), limit_names=("warning", "max_connections"))
+        out.extend(_pool(fetch, theme, common(*POOL_METRICS, down=fetch.down_spans(
+            t.name for t in fetch.targets("pool")))))
         blocked = fetch.ranges("lookout_pg_blocked_sessions")
         extra = ([series.pairs_line("blocked sessions", sorted(series.sum_by_ts(blocked, "max").items()))]
                  if blocked else [])
-        series_panel("pg_locks_count", by="mode", pick="max", extra=extra)
+        series_panel("pg_locks_count", by="mode", pick="max", extra=extra, also=("lookout_pg_blocked_sessions",))
         series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds")
         series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes")
-        series_panel("pg_replication_lag_seconds", pick="max", unit="seconds", what="replication (no replica)")
+        out.extend(_replication(fetch, theme, common(*REPLICATION_METRICS)))
         out += [_oldest(fetch), _blocking(fetch), _vacuum(fetch), _indexes(fetch)]
         return out
 
     return register_page(app, runtime, outputs, build)
+
+
+POOL_METRICS = ("lookout_pool_utilization_ratio", "lookout_pool_waiting_clients")
+REPLICATION_METRICS = ("pg_replication_lag_seconds", "lookout_pg_replica_lag_seconds",
+                       "lookout_pg_replication_replay_lag_seconds")
+
+
+def _replication(fetch: Fetch, theme: str, common: dict[str, Any]) -> tuple:
+    """Lag of the watched servers that are replicas, and of the replicas connected to a primary.
+
+    ``pg_replication_lag_seconds`` is 0 on a primary (as postgres_exporter's): drawn
+    there, it read as a replica that is never behind.
+    """
+    reason = fetch.why_missing(["postgres"], "pg_replication_lag_seconds", "replication")
+    if reason:
+        return missing(reason, theme)
+    replicas = {s.labels.get("target") for s, _t, v in fetch.latest("pg_replication_is_replica") if v >= 1}
+    lines = [series.line(r, "max", name=f"{r.series.labels.get('target', '')} behind its primary")
+             for r in fetch.ranges("pg_replication_lag_seconds") if r.series.labels.get("target") in replicas]
+    lines += [series.line(r, "max", name=f"replica {r.series.labels.get('application_name', '')}")
+              for r in fetch.ranges("lookout_pg_replication_replay_lag_seconds")]
+    if not lines:
+        return missing("no replica: the watched servers are primaries and no replica is connected to them", theme)
+    return shown(figures.timeseries(lines[:12], unit="seconds", **common))
+
+
+def _pool(fetch: Fetch, theme: str, common: dict[str, Any]) -> tuple:
+    reason = fetch.why_missing(POOL_KINDS, "lookout_pool_utilization_ratio")
+    if reason:
+        return missing(reason, theme)
+    util = [series.line(r, "max", name=f"{r.series.labels.get('pool', '')} in use")
+            for r in fetch.ranges("lookout_pool_utilization_ratio")]
+    waiting = fetch.ranges("lookout_pool_waiting_clients")
+    limits = fetch.thresholds("pool_utilisation", ["lookout_pool_utilization_ratio"])
+    fig = figures.timeseries(util[:8], unit="ratio", **common, thresholds=limits)
+    if waiting:
+        fig["data"].append({"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "waiting clients",
+                            "line": {"width": 1.2, "dash": "dot"}, "connectgaps": False,
+                            **_xy(series.pairs_line("w", sorted(series.sum_by_ts(waiting, "max").items())))})
+        # Room on the right for the second axis: with the default 12 px its ticks were cut off.
+        # Clients are whole: a few of them get a tick each, not "0.5".
+        most = max((v for v in fig["data"][-1]["y"] if v is not None), default=0.0)
+        ticks = {"tickmode": "linear", "tick0": 0, "dtick": 1} if most <= 5 else {"tickmode": "auto", "nticks": 5}
+        fig["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False,
+                                   "rangemode": "tozero", "automargin": True, **ticks, "tickformat": ",.3~r",
+                                   "autorangeoptions": {"minallowed": 0, "maxallowed": max(most, 1.0) * 1.05},
+                                   "title": {"text": "waiting", "standoff": 4}}
+        fig["layout"]["margin"] = {**fig["layout"]["margin"], "r": 40}
+        fig["layout"]["showlegend"] = True
+    return shown(fig)
 
 
 def _xy(ln: Any) -> dict[str, Any]:
@@ -140,15 +154,15 @@ def _rows(fetch: Fetch, key: str, field: str | None = None) -> list[dict[str, An
 
 def _oldest(fetch: Fetch) -> Any:
     rows = _rows(fetch, "pg_oldest_transactions")
-    cols = [("target", "Target"), ("pid", "PID"), ("datname", "DB"), ("usename", "User"), ("state", "State"),
-            ("xact_age_seconds", "Tx age s"), ("query", "Query")]
+    cols: list[Column] = [("target", "Target"), ("pid", "PID"), ("datname", "DB"), ("usename", "User"),
+                          ("state", "State"), ("xact_age", "Transaction age", "seconds"), ("query", "Query")]
     return table(rows[:15], cols, empty=fetch.why_missing(["postgres"], None) or "no long transactions")
 
 
 def _blocking(fetch: Fetch) -> Any:
     rows = _rows(fetch, "pg_blocking", "blocked")
-    cols = [("target", "Target"), ("pid", "PID"), ("blocked_by", "Blocked by"), ("wait_seconds", "Waiting s"),
-            ("query", "Query")]
+    cols: list[Column] = [("target", "Target"), ("pid", "PID"), ("blocked_by", "Blocked by"),
+                          ("query_age", "Waiting", "seconds"), ("query", "Query")]
     return table(rows[:15], cols, empty=fetch.why_missing(["postgres"], None) or "no blocked sessions")
 
 
@@ -157,12 +171,13 @@ def _vacuum(fetch: Fetch) -> Any:
             for s, _t, v in fetch.latest("pg_stat_user_tables_n_dead_tup")}
     age = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
            for s, _t, v in fetch.latest("lookout_pg_table_vacuum_age_seconds")}
+    # No vacuum age: the table has not been vacuumed since the statistics were reset.
     rows: list[dict[str, Any]] = [
-        {"table": ".".join(x or "" for x in k), "dead": dead.get(k),
-         "vacuum_age_h": age[k] / 3600 if k in age else None}
+        {"table": ".".join(x or "" for x in k), "dead": dead.get(k), "vacuum_age": age.get(k, "never")}
         for k in set(dead) | set(age)]
     rows.sort(key=lambda r: -(r["dead"] or 0))
-    return table(rows[:12], [("table", "Table"), ("dead", "Dead tuples"), ("vacuum_age_h", "Since vacuum (h)")],
+    return table(rows[:12], [("table", "Table"), ("dead", "Dead tuples", "count"),
+                             ("vacuum_age", "Since vacuum", "seconds")],
                  empty=fetch.why_missing(["postgres"], "pg_stat_user_tables_n_dead_tup") or "no tables")
 
 
@@ -178,5 +193,5 @@ def _indexes(fetch: Fetch) -> Any:
                                  "index": ix.get("indexrelname") or ix.get("index") or ix.get("name"),
                                  "table": ix.get("relname") or ix.get("table"), "size": ix.get("size_bytes")})
     return table(rows[:20], [("issue", "Issue"), ("target", "Target"), ("index", "Index"), ("table", "Table"),
-                             ("size", "Bytes")],
+                             ("size", "Size", "bytes")],
                  empty=fetch.why_missing(["postgres"], None) or "no unused, duplicate or invalid indexes")

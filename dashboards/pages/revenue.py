@@ -45,16 +45,19 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
     def build(fetch: Fetch, theme: str) -> list[Any]:
         b = fetch.cfg.business
         v = fetch.view
-        common: dict[str, Any] = {
-            "theme": theme, "transitions": fetch.transitions((b.revenue, b.orders, b.payments)),
-            "x_range": (v.start, v.end),
-            "down": fetch.down_spans(t.name for t in fetch.targets("sql"))}
+        sql_down = fetch.down_spans(t.name for t in fetch.targets("sql"))
+
+        def common(metric: str) -> dict[str, Any]:
+            # Alert marks per panel: only the rules that read what the panel draws.
+            return {"theme": theme, "transitions": fetch.transitions((metric,)), "x_range": (v.start, v.end),
+                    "down": sql_down}
         out: list[Any] = []
         reason = fetch.why_missing(["sql"], b.revenue, "a revenue counter")
         if reason:
             out += missing(reason, theme) * 2
         else:
-            fig = figures.timeseries(_with_week_before(fetch, b.revenue, 3600.0, "revenue/h"), unit="money", **common)
+            fig = figures.timeseries(_with_week_before(fetch, b.revenue, 3600.0, "revenue/h"), unit="money",
+                                     **common(b.revenue))
             _dotted(fig)
             out += shown(fig)
             days = max(int(v.span // 86400) + 1, 7)
@@ -68,7 +71,8 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         if reason:
             out += missing(reason, theme)
         else:
-            fig = figures.timeseries(_with_week_before(fetch, b.orders, 60.0, "orders/min"), unit="count", **common)
+            fig = figures.timeseries(_with_week_before(fetch, b.orders, 60.0, "orders/min"), unit="count",
+                                     **common(b.orders))
             _dotted(fig)
             out += shown(fig)
         reason = fetch.why_missing(["sql"], b.payments, "a payments counter")
@@ -90,7 +94,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             if fetch.cfg.objective("payment_success") is None or any(
                     b.payments in r.metrics() for r in runtime.config.alerting.rules):
                 flip = (w, c)
-            fig = figures.timeseries([cur, old], unit="ratio", thresholds=flip, **common)
+            fig = figures.timeseries([cur, old], unit="ratio", thresholds=flip, **common(b.payments))
             _dotted(fig)
             out += shown(fig)
         return out

@@ -153,8 +153,9 @@ def _texts(component) -> list[str]:
 
 def test_the_firing_alerts_table_shows_the_rules_rendered_summary(runtime):
     f = fetch_for(runtime)
-    firing = [a for a in f.alerts() if a["state"] == "firing"]
-    assert [a["rule"] for a in firing] == ["CacheHitRateLow"]
+    # The seed's rule (the promises' own alerts may fire beside it: shop-db is down at the end).
+    firing = [a for a in f.alerts() if a["state"] == "firing" and a["rule"] == "CacheHitRateLow"]
+    assert len(firing) == 1
     assert SUMMARY in _texts(alert_list(firing, f.view.end))
 
 

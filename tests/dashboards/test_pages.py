@@ -96,12 +96,13 @@ def test_the_firing_alert_is_listed_on_the_overview_and_marked_on_the_time_axis(
     assert "CacheHitRateLow" in browser.find_element("#ov-alerts").text
     assert "critical" in browser.find_element("#health-shop-cache").text
     open_page(browser, lookout, "/cache")
-    notes = [a["text"] for a in figure(browser, "redis-hit-graph")["layout"]["annotations"]]
-    assert any(n.startswith("CacheHitRateLow firing") for n in notes)
-    # Not on the revenue page: the cache alert says nothing about revenue.
+    fig = figure(browser, "redis-hit-graph")
+    assert "CacheHitRateLow" in [t["name"] for t in fig["data"]]  # its marker row and legend entry
+    assert any(s["type"] == "rect" and s["xref"] == "x" for s in fig["layout"]["shapes"])  # its firing band
+    # Not on the panels of other metrics: the cache alert says nothing about memory or revenue.
+    assert "CacheHitRateLow" not in [t["name"] for t in figure(browser, "memory-graph")["data"]]
     open_page(browser, lookout, "/revenue")
-    notes = [a["text"] for a in figure(browser, "rev-hour-graph")["layout"].get("annotations", [])]
-    assert not any("CacheHitRateLow" in n for n in notes)
+    assert "CacheHitRateLow" not in [t["name"] for t in figure(browser, "rev-hour-graph")["data"]]
 
 
 def test_a_silence_created_in_the_page_appears_in_the_api(browser, lookout):
