@@ -120,12 +120,16 @@ def alert_detail(db: Engine, alert_id: int, limit: int = 200) -> AlertDetail | N
 
 
 def transitions_between(db: Engine, start: float, end: float, limit: int = 500) -> list[StateChange]:
-    """State changes with ``start <= at <= end``, oldest first, at most ``limit`` of them."""
+    """State changes with ``start <= at <= end``, oldest first: the newest ``limit`` of them.
+
+    Past the limit the oldest are left out: what happened last matters most on a chart.
+    """
     t = alert_transitions.c
     q = (select(t.at, t.rule, t.alert_key, t.from_state, t.to_state, t.to_severity)
-         .where(t.at >= start, t.at <= end).order_by(t.at, t.id).limit(limit))
+         .where(t.at >= start, t.at <= end).order_by(t.at.desc(), t.id.desc()).limit(limit))
     with db.connect() as conn:
-        return [StateChange(float(at), rule, key, frm, to, sev) for at, rule, key, frm, to, sev in conn.execute(q)]
+        rows = [StateChange(float(at), rule, key, frm, to, sev) for at, rule, key, frm, to, sev in conn.execute(q)]
+    return rows[::-1]
 
 
 def list_silences(db: Engine, include_expired: bool, now: float) -> list[Silence]:

@@ -70,8 +70,10 @@ def _seconds(v: float) -> str:
         return f"{v * 1e6:.0f} µs"
     if a < 0.01:
         return f"{v * 1000:.1f} ms"
-    if a < 10:
+    if a < 1:
         return f"{v * 1000:.0f} ms"
+    if a < 10:
+        return f"{v:.2f} s"
     if a < 120:
         return f"{v:.1f} s"
     if a < 7200:

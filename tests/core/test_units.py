@@ -14,6 +14,8 @@ from core.units import format_value, unit_for_metric
     (0.000052, "seconds", "52 µs"),
     (0.0042, "seconds", "4.2 ms"),
     (0.231, "seconds", "231 ms"),
+    (1.0, "seconds", "1.00 s"),
+    (2.345, "seconds", "2.35 s"),
     (42.0, "seconds", "42.0 s"),
     (5400.0, "seconds", "90.0 min"),
     (3.2e9, "bytes", "3.0 GiB"),

@@ -98,13 +98,13 @@ def test_slack_reads_values_and_thresholds_in_the_rules_unit(lookout, webhook):
     assert not re.search(r"0\.4051|0\.1\b|0\.05\b", text), text
 
 
-def test_email_reads_values_in_the_rules_unit_seconds_as_milliseconds(lookout, smtp):
+def test_email_reads_values_in_the_rules_unit_seconds_not_bare_floats(lookout, smtp):
     shop = lookout(LATENCY)
     shop.step(1.234, metric="http_p95_seconds")
     [msg] = smtp.messages
     for body in (_plain(msg), _html(msg)):
-        assert "p95 1234 ms on shop" in body
-        assert "value 1234 ms" in body and "critical 1000 ms" in body and "warning" in body
+        assert "p95 1.23 s on shop" in body
+        assert "value 1.23 s" in body and "critical 1.00 s" in body and "warning" in body
         assert "1.234" not in body and "nan" not in body.lower()
 
 
