@@ -179,7 +179,7 @@ class AlertEngine:
         promise = self.promises.config.get(rule.labels.get(promise_rules.PROMISE_LABEL, "")) \
             if self.promises is not None else None
         if promise is not None:  # its level is a burn score: messages show the objective instead
-            thresholds = {"unit": unit, "objective": promise.objective}
+            thresholds = {"unit": unit, "objective": promise.objective, "objective_text": promise.line_text()}
         annotations = _annotations(rule, prev, labels, state.value, thresholds, state.severity, state.state)
         resolved = annotations
         if any(e.kind == "resolved" for e, _ in annotated):

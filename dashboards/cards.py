@@ -47,12 +47,7 @@ class Card:
         return f"last {format_duration(self.promise.now_window)}"
 
     def objective_text(self) -> str:
-        p = self.promise
-        if p.threshold is not None:
-            op = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}[p.threshold.op]
-            bound = format_value(p.threshold.value, p.unit)
-            return f"{op} {bound}, {format_value(p.objective, 'ratio')} of the time"
-        return f"≥ {format_value(p.objective, 'ratio')} of events"
+        return self.promise.line_text()
 
     def detail_text(self) -> str:
         """Compliance, budget and the fastest burn; or why there is nothing to show."""

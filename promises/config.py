@@ -39,7 +39,7 @@ from pydantic import Field, model_validator
 
 from core.configmodel import ConfigModel
 from core.durations import Duration
-from core.units import Unit
+from core.units import Unit, format_value
 
 DAY = 86400.0
 
@@ -139,6 +139,27 @@ class Promise(ConfigModel):
     @property
     def alert_name(self) -> str:
         return f"promise_{self.id}"
+
+    @property
+    def shows_bad(self) -> bool:
+        """An event SLI given by its bad events (an error rate) reads as the bad share, not the good."""
+        return self.events is not None and bool(self.events.bad)
+
+    @property
+    def line(self) -> float:
+        """Where the promise sits in the terms of its shown value: the objective (or the allowed bad
+        share) of an event SLI, the bound of a time-based one."""
+        if self.threshold is not None:
+            return self.threshold.value
+        return 1.0 - self.objective if self.shows_bad else self.objective
+
+    def line_text(self) -> str:
+        """``≥ 98.0 % of events``, ``≤ 1.0 % of events``, ``< 500 ms, 99.0 % of the time``."""
+        if self.threshold is not None:
+            op = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}[self.threshold.op]
+            return f"{op} {format_value(self.threshold.value, self.unit)}, {format_value(self.objective, 'ratio')}" \
+                   " of the time"
+        return f"{'≤' if self.shows_bad else '≥'} {format_value(self.line, 'ratio')} of events"
 
     def metrics(self) -> set[str]:
         sels: list[Selector] = []

@@ -57,6 +57,7 @@ class Status:
     burns: list[WindowBurn] = field(default_factory=list)
     checks: list[AlertCheck] = field(default_factory=list)
     reason: str | None = None      # why there is no value
+    line_text: str = ""            # the promise in the value's terms: "≥ 98.0 % of events"
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,7 +81,7 @@ class Status:
             return f"{self.title}: no data ({self.reason or 'nothing measured yet'})"
         now = format_value(self.value, self.unit)
         parts = [f"{self.title} {now} over the last {format_duration(self.now_window)}",
-                 f"objective {format_value(self.objective, 'ratio')}"]
+                 f"objective {self.line_text or format_value(self.objective, 'ratio')}"]
         firing = [c for c in self.checks if c.fires]
         if firing:
             c = max(firing, key=lambda c: (burn.RANK[c.severity], c.factor))
@@ -147,7 +148,7 @@ class Evaluator:
             burns=[WindowBurn(w, r.bad, burn.burn_rate(r.bad, p.objective), r.seen) for w, r in readings.items()],
             checks=[AlertCheck(c.alert.severity, float(c.alert.long), float(c.alert.short), c.alert.factor,
                                c.long_burn, c.short_burn, c.fires) for c in found],
-            reason=reason)
+            reason=reason, line_text=p.line_text())
 
     def _why_empty(self, p: Promise, readings: dict[float, burn.Reading]) -> str:
         if p.events is not None and any(r.series for r in readings.values()):

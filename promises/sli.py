@@ -41,7 +41,8 @@ def _increase(src: Source, sels: Iterable[Selector], start: float, end: float) -
 
 
 def events(ev: Events, src: Source, now: float, window: float) -> tuple[Reading, float | None]:
-    """(reading, share of good events); both say nothing below ``min_events``."""
+    """(reading, the shown share: of bad events where the SLI names them, else of good ones);
+    both say nothing below ``min_events``."""
     start = now - window
     total, n = _increase(src, ev.total, start, now)
     part = _increase(src, ev.good or ev.bad, start, now)[0]
@@ -49,7 +50,7 @@ def events(ev: Events, src: Source, now: float, window: float) -> tuple[Reading,
     if total <= 0 or total < ev.min_events:
         return Reading(window, None, total, n), None
     share = min(max(bad / total, 0.0), 1.0)
-    return Reading(window, share, total, n), 1.0 - share
+    return Reading(window, share, total, n), share if ev.bad else 1.0 - share
 
 
 def _ranges(src: Source, sels: Iterable[Selector], start: float, end: float, points: int, mode: str) -> list[Any]:
@@ -137,5 +138,5 @@ def series(p_events: Events | None, p_threshold: Threshold | None, src: Source, 
     for ts, t in sorted(total.items()):
         if t > 0:
             share = min(max(part.get(ts, 0.0) / t, 0.0), 1.0)
-            out.append((ts, share if p_events.good else 1.0 - share))
+            out.append((ts, 1.0 - share if p_events.good else share))
     return out

@@ -41,13 +41,13 @@ def build(promises: PromisesConfig, store: Store, now: float, since: float) -> R
 
 
 def higher_is_worse(p: Promise) -> bool:
-    return p.threshold is not None and p.threshold.op in ("<", "<=")
+    return (p.threshold is not None and p.threshold.op in ("<", "<=")) or p.shows_bad
 
 
 def sli_text(p: Promise) -> str:
     if p.events is not None:
         metrics = ", ".join(sorted({s.metric for s in p.events.total}))
-        return f"{'' if p.events.good else '1 - '}{'good' if p.events.good else 'bad'} events / all events of {metrics}"
+        return f"{'good' if p.events.good else 'bad'} events / all events of {metrics}"
     th = p.threshold
     assert th is not None
     what = {"mean": "mean", "quantile": f"p{th.quantile * 100:g}", "ratio": "ratio"}[th.measure]
@@ -60,7 +60,7 @@ def promise_report(p: Promise, store: Store, start: float, end: float,
     if p.events is not None:
         reading, value = sli.events(p.events, store, end, since)
         seen_what = "events"
-        line, label = p.objective, f"objective {format_value(p.objective, 'ratio')}"
+        line, label = p.line, f"objective {p.line_text()}"
     else:
         assert p.threshold is not None
         reading, value = sli.threshold(p.threshold, store, end, since)

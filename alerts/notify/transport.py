@@ -150,7 +150,7 @@ class Item:
         op, unit = th.get("op", ""), self.unit
         value = f"value {fmt_value(self.value, unit)}"
         if th.get("objective") is not None:  # a promise: its summary says the burn and the budget
-            return f"{value} (objective {fmt_value(th['objective'], 'ratio')})"
+            return f"{value} (objective {th.get('objective_text') or fmt_value(th['objective'], 'ratio')})"
         level = self.severity if self.severity in ("warning", "critical") else None
         no_data = self.kind == "stale" or self.payload.get("state") == "stale"  # its repeat too
         parts = []

@@ -50,9 +50,8 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         out: list[Any] = [health_grid(fetch, alerts), alert_list(alerts, fetch.view.end)]
         for c in cards.cards(runtime, fetch.view.start, fetch.view.end):
             p = c.promise
-            bound = p.threshold.value if p.threshold is not None else p.objective
             out += [c.value_text(), c.now_text(), dbc.Badge(c.verdict, color=c.color),
-                    figures.sparkline(c.spark, theme=theme, good=c.good, unit=p.unit, target=bound),
+                    figures.sparkline(c.spark, theme=theme, good=c.good, unit=p.unit, target=p.line),
                     html.Div([html.Div(c.objective_text()), html.Div(c.detail_text())])]
         return out
 

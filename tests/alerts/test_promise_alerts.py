@@ -120,11 +120,11 @@ def test_a_promise_alerts_message_reads_the_sli_against_the_objective_with_burn_
     assert [e.event for e in events(store)][:2] == ["firing", "escalated"]
     fired = next(e for e in events(store) if e.severity == "critical")
     p = payload(fired)
-    assert p["thresholds"] == {"unit": "ratio", "objective": 0.98}
+    assert p["thresholds"] == {"unit": "ratio", "objective": 0.98, "objective_text": "≥ 98.0 % of events"}
     item = Item(outbox_id=1, kind=fired.event, alert_id=fired.alert_id, alert_key=fired.alert_key, rule=p["rule"],
                 labels=p["labels"], annotations=p["annotations"], thresholds=p["thresholds"], severity="critical",
                 previous_severity=None, value=fired.value, at=fired.at, firing_since=p["firing_since"])
-    assert item.threshold_text() == "value 0.0 % (objective 98.0 %)"
+    assert item.threshold_text() == "value 0.0 % (objective ≥ 98.0 % of events)"
     summary = p["annotations"]["summary"]
     assert re.search(r"burning the 30d error budget [\d.]+x \(\w+\) and [\d.]+x \(\w+\), alert at [\d.]+x", summary)
     assert summary.endswith("budget overspent")

@@ -122,5 +122,18 @@ def test_the_summary_reads_in_the_promises_unit(store):
     payments(store, per_step=4, failing=1.0, outage=20 * 60)
     text = evaluate(store, config(), "payment_success").summary()
     assert text.startswith("Payment success 0.0 % over the last 5m")
-    assert "objective 98.0 %" in text and "burning the 30d error budget 50.0x (5m)" not in text
+    assert "objective ≥ 98.0 % of events" in text
     assert "nan" not in text.lower()
+
+
+def test_an_error_rate_reads_as_the_share_of_failures_against_the_allowed_share(store):
+    t, ok, bad = NOW - 600, 0.0, 0.0
+    while t <= NOW:
+        store.write_samples(t, [Sample("http_requests_total", ok, {"status": "200"}, "counter"),
+                                Sample("http_requests_total", bad, {"status": "503"}, "counter")])
+        ok, bad, t = ok + 99, bad + 1, t + STEP
+    cfg = config()
+    s = evaluate(store, cfg, "error_rate")
+    assert s.value == pytest.approx(0.01)  # 1 request in 100 failed: the error rate, not 99 % good
+    assert cfg.get("error_rate").line == pytest.approx(0.01)
+    assert s.summary().startswith("Error rate 1.0 % over the last 5m, objective ≤ 1.0 % of events")
