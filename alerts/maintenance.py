@@ -59,7 +59,8 @@ def parse_cron(spec: str) -> tuple[frozenset[int], ...]:
     if len(fields) != 5:
         raise ValueError(f"cron {spec!r} needs 5 fields: minute hour day-of-month month day-of-week")
     try:
-        return tuple(_cron_field(f, lo, hi, i == 4) for i, (f, (lo, hi)) in enumerate(zip(fields, _RANGES, strict=True)))
+        pairs = enumerate(zip(fields, _RANGES, strict=True))
+        return tuple(_cron_field(f, lo, hi, i == 4) for i, (f, (lo, hi)) in pairs)
     except ValueError as exc:
         raise ValueError(str(exc) if "cron" in str(exc) else f"cron {spec!r}: {exc}") from None
 
