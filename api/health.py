@@ -3,7 +3,9 @@
 Status, in the spirit of the IETF health-check draft (pass, warn, fail):
 - fail (HTTP 503): Lookout cannot do its job: the store is not writable, or
   no scheduler is alive (in-process, or a worker heartbeat for web replicas).
-- warn (HTTP 200): Lookout works but something it watches is down or stale.
+- warn (HTTP 200): Lookout works but something it watches is down, stale, or
+  failing its probes (the collection ran, an HTTP probe did not pass: the target
+  lists ``failing_probes`` with probe and reason, see api.probes).
   A watched database being down is not Lookout failing: a load balancer must
   not take Lookout out of rotation exactly when it is needed most.
 - pass (HTTP 200): everything collected recently.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from api import probes
 from api.bounded import Bounded, Late
 from api.context import ApiRuntime
 from core.masking import mask
@@ -41,15 +44,22 @@ def health(runtime: ApiRuntime) -> tuple[dict[str, Any], int]:
 
     checks["scheduler"] = _scheduler_check(runtime, now)
 
-    statuses = {}
+    statuses: dict[str, TargetStatus] = {}
+    failing: dict[str, list[dict[str, Any]]] = {}
     if not store_error:
+        store = runtime.store
         try:
-            statuses = {s.target: s for s in _bounded.call(runtime.store.target_status, STORE_DEADLINE)}
+            # One bounded call for both reads: the answer stays within its second.
+            rows, docs = _bounded.call(lambda: (store.target_status(), store.documents(key=probes.PROBES_DOC)),
+                                       STORE_DEADLINE)
+            statuses = {s.target: s for s in rows}
+            failing = probes.failing_probes(docs, statuses, secrets)
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             checks["store"] = {**checks["store"], "status": "fail",
                                "error": "store unavailable: " + mask(f"{exc.__class__.__name__}: {exc}", secrets)}
 
-    targets = [_target_entry(t, statuses.get(t.name), now, secrets) for t in runtime.config.targets]
+    targets = [_target_entry(t, statuses.get(t.name), failing.get(t.name, []), now, secrets)
+               for t in runtime.config.targets]
     worst = "pass"
     if any(t["status"] != "pass" for t in targets):
         worst = "warn"
@@ -102,22 +112,26 @@ def _scheduler_check(runtime: ApiRuntime, now: float) -> dict[str, Any]:
             "last_heartbeat_age_seconds": None if age is None else round(age, 3)}
 
 
-def _target_entry(target: TargetBase, status: TargetStatus | None, now: float,
+def _target_entry(target: TargetBase, status: TargetStatus | None, failing: list[dict[str, Any]], now: float,
                   secrets: frozenset[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": target.name, "kind": target.kind, "interval_seconds": target.interval}
     if status is None:
-        entry.update(status="warn", up=None, last_success=None, last_success_age_seconds=None,
-                     last_error="not collected yet")
+        entry.update(status="warn", up=None, state=probes.state(None, []), failing_probes=[], last_success=None,
+                     last_success_age_seconds=None, last_error="not collected yet")
         return entry
     age = None if status.last_success is None else round(now - status.last_success, 3)
     stale = age is None or age > STALE_INTERVALS * target.interval
+    failing = failing if status.up else []
+    error = mask(status.last_error, secrets) if status.last_error else None
     entry.update(
-        status="pass" if status.up and not stale else "warn",
+        status="pass" if status.up and not stale and not failing else "warn",
         up=bool(status.up),
+        state=probes.state(status, failing),
+        failing_probes=failing,
         last_attempt=iso(status.last_attempt),
         last_success=iso(status.last_success),
         last_success_age_seconds=age,
         last_duration_seconds=status.duration,
-        last_error=mask(status.last_error, secrets) if status.last_error else None,
+        last_error=probes.summary(failing) if failing else error,
     )
     return entry

@@ -7,7 +7,10 @@
     GET /api/promises               each promise's latest evaluation with its alert's state
 
 All reads go through the store's query functions; parameters are parsed by
-``api.params`` and bound by the store, never formatted into SQL.
+``api.params`` and bound by the store, never formatted into SQL. How every
+``/api/*`` answer fails (400 naming the parameter, JSON 404 for unknown paths,
+503 while the store is unavailable) is :mod:`api.errors`; what ``status`` and
+``failing_probes`` of a target mean is :mod:`api.probes`.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from alerts.promise_rules import promise_views
-from api import params
+from api import errors, params, probes
 from api.context import ApiRuntime
 from api.health import health, iso
 from core.masking import mask
@@ -29,16 +32,12 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def init_app(app: Flask, runtime: ApiRuntime) -> None:
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(bp)
+    errors.init_app(app, runtime.config.secret_values)
 
 
 def _runtime() -> ApiRuntime:
     runtime: ApiRuntime = current_app.extensions[EXTENSION]
     return runtime
-
-
-@bp.errorhandler(params.ParamError)
-def bad_param(exc: params.ParamError) -> ResponseReturnValue:
-    return jsonify(error=str(exc), param=exc.param), 400
 
 
 @bp.get("/health")
@@ -68,18 +67,29 @@ def get_promises() -> ResponseReturnValue:
 
 @bp.get("/targets")
 def get_targets() -> ResponseReturnValue:
+    """Each target with ``up`` (its collection ran) and ``status`` (up, failing, down, not collected).
+
+    A target whose collection ran but whose probes failed is ``status: "failing"`` with
+    ``failing_probes`` and a ``last_error`` naming them (api.probes).
+    """
     runtime = _runtime()
+    secrets = runtime.config.secret_values
     statuses = {s.target: s for s in runtime.store.target_status()}
+    failing = probes.failing_probes(runtime.store.documents(key=probes.PROBES_DOC), statuses, secrets)
     out = []
     for t in runtime.config.targets:
         s = statuses.get(t.name)
+        failed = failing.get(t.name, []) if s is not None and s.up else []
+        error = probes.summary(failed) if failed else mask(s.last_error, secrets) if s and s.last_error else None
         # Only what is safe to show: never connection settings (they may hold secrets).
         out.append({
             "name": t.name, "kind": t.kind, "interval_seconds": t.interval, "timeout_seconds": t.timeout,
             "labels": dict(t.labels),
             "up": None if s is None else bool(s.up),
+            "status": probes.state(s, failed),
+            "failing_probes": failed,
             "last_success": iso(s.last_success) if s else None,
-            "last_error": mask(s.last_error, runtime.config.secret_values) if s and s.last_error else None,
+            "last_error": error,
         })
     return jsonify(targets=out)
 

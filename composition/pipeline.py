@@ -31,6 +31,24 @@ Listener = Callable[[Batch], None]
 SELF_TARGET = "_self"
 
 
+def masked(value: Any, mask_text: Callable[[str], str]) -> Any:
+    """``value`` (a document: dicts, lists, scalars) with every string, keys too, through ``mask_text``.
+
+    Builds new containers and leaves ``value`` alone. Anything that is not JSON by itself
+    is stored as its ``str()`` (the store's ``json.dumps(default=str)``), so it is masked as that.
+    About 2 ms for 3,000 strings, a large PostgreSQL poll's documents (docs/RELIABILITY.md).
+    """
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {(mask_text(k) if isinstance(k, str) else k): masked(v, mask_text) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v, mask_text) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return mask_text(str(value))
+
+
 class Pipeline:
     def __init__(self, store: Any, snapshot: Any, *, secrets: frozenset[str] = frozenset(),
                  target_labels: dict[str, dict[str, str]] | None = None,
@@ -38,6 +56,9 @@ class Pipeline:
         self.store = store
         self.snapshot = snapshot
         self.secrets = secrets
+        self._secrets_longest_first = sorted(secrets, key=len, reverse=True)
+        # What mask() can change: a secret (3+ chars), a URL's user:password@, a password= pair.
+        self._needles = (*(x for x in self._secrets_longest_first if len(x) >= 3), "@")
         self.target_labels = target_labels or {}
         self.listeners: list[Listener] = []
         self.writer = StoreWriter(store, secrets=secrets, buffer=buffer, on_written=self._written)
@@ -66,9 +87,20 @@ class Pipeline:
         if batch.error:
             batch.error = mask(batch.error, self.secrets)
             log.warning("target %s is down: %s", batch.target, batch.error)
+        if batch.documents:
+            # Documents go to the store as JSON: a probe URL with a ${ENV} value in it must not
+            # land there in clear (docs/security.md). New containers: the collector keeps its own.
+            batch.documents = masked(batch.documents, self._mask_text)
         self.snapshot.update(batch.target, batch.samples + batch.carried)
         self.writer.submit(batch, interval)
         self.snapshot.update(SELF_TARGET, self._self_samples())
+
+    def _mask_text(self, text: str) -> str:
+        # Most strings hold no secret, no URL credential and no "password=": substring tests
+        # say so (5x faster than one case-insensitive regex), and only the others take mask().
+        if any(n in text for n in self._needles) or "password" in text.lower():
+            return mask(text, self._secrets_longest_first)
+        return text
 
     def _written(self, batch: Batch) -> None:
         for listener in self.listeners:

@@ -1,8 +1,10 @@
 """Authentication, CSRF protection and the security-facing JSON views.
 
 ``init_app(app, runtime)`` is the one call: with an ``auth:`` section it
-installs the session cookie settings, ``/login``/``/logout`` and the
-:class:`~webauth.guard.Guard` hook; without one everything stays open (bound
+installs the session cookie settings, ``/login``/``/logout``, the
+:class:`~webauth.guard.Guard` hook, its failure limiter (webauth.limits) and the
+revoked-sessions table in the store's database (webauth.revocations); without
+one everything stays open (bound
 to loopback by default, see :mod:`webauth.bind`), with cross-origin writes
 refused. Either way it serves ``/api/openapi.json`` and ``/api/config``.
 """
@@ -17,6 +19,7 @@ from webauth import configview, openapi, views
 from webauth.config import AuthConfig
 from webauth.context import WebauthRuntime
 from webauth.guard import Guard, install_open_mode
+from webauth.revocations import Revocations
 
 log = logging.getLogger("lookout.auth")
 SESSION_COOKIE = "lookout_session"
@@ -46,7 +49,13 @@ def init_app(app: Flask, runtime: WebauthRuntime) -> None:
             if token and token not in config.secret_values:
                 # Not refused (the config is valid), but it is in a file that gets copied around.
                 log.warning("auth: a token is written literally in the config; use ${ENV} or a token_hash")
-        guard = Guard(auth, runtime.clock, secure)
+        store = runtime.store
+        # The store's write transactions where it has them (one writer at a time on SQLite).
+        writer = getattr(store, "_writer", None)
+        revocations = Revocations(store.engine, clock=runtime.clock,
+                                  begin=writer.begin if writer is not None else None)
+        revocations.migrate()
+        guard = Guard(auth, runtime.clock, secure, revocations=revocations)
         # First in line: nothing else runs for a request the guard refuses.
         app.before_request_funcs.setdefault(None, []).insert(0, guard.before_request)
         app.after_request(guard.after_request)

@@ -27,8 +27,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.durations import Duration
 from core.configmodel import ConfigModel
+from core.durations import Duration
 
 Scope = Literal["read", "write"]
 _HASH_PREFIX = "sha256:"

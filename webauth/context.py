@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Engine
+
 from webauth.config import AuthConfig
 
 
@@ -31,9 +33,19 @@ class WebauthSettings(Protocol):
     def model_dump(self, *, mode: str = ..., by_alias: bool = ...) -> dict[str, Any]: ...
 
 
+class StoreDatabase(Protocol):
+    """The store as webauth uses it: its database, for the revoked-sessions table."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+
 class WebauthRuntime(Protocol):
     @property
     def config(self) -> WebauthSettings: ...
 
     @property
     def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def store(self) -> StoreDatabase: ...

@@ -12,6 +12,14 @@ State-changing requests made with a session must carry the session's CSRF
 token in ``X-CSRFToken`` (Dash's renderer sends it from the ``_csrf_token``
 cookie) or in a ``csrf_token`` form field. Bearer-token requests are exempt:
 a browser never adds that header on its own.
+
+Every credential check is rate limited per client (webauth.limits): a wrong
+``/metrics`` password or token, a wrong API token and a wrong ``/login``
+password count; past the bound the client gets 429 with ``Retry-After`` before
+anything is checked. Cheap rejections come first: a wrong ``/metrics`` user
+name or an unknown token (a SHA-256 compare) never reaches the scrypt hash, and
+``password_checks`` counts the hashes computed. A session is refused once its
+id is revoked (``/logout``, webauth.revocations) or its user's password changed.
 """
 from __future__ import annotations
 
@@ -28,6 +36,8 @@ from werkzeug.security import check_password_hash
 from werkzeug.wrappers import Response as BaseResponse
 
 from webauth.config import AuthConfig, token_hash
+from webauth.limits import FailureLimiter
+from webauth.revocations import Revocations
 
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads (dash_renderer getCSRFHeader)
 CSRF_HEADER = "X-CSRFToken"
@@ -45,49 +55,91 @@ def deny(status: int, message: str, **extra: Any) -> Response:
     return res
 
 
+def too_many(retry_after: int, what: str) -> Response:
+    res = deny(429, f"too many failed {what} from this address; retry after {retry_after} s",
+               retry_after_seconds=retry_after)
+    res.headers["Retry-After"] = str(retry_after)
+    return res
+
+
+def client_address() -> str:
+    return request.remote_addr or "?"
+
+
 def password_binding(secret: str, password_hash: str) -> str:
     """Ties a session to the user's current password: changing it logs every session out."""
     return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 class Guard:
-    def __init__(self, auth: AuthConfig, clock: Callable[[], float], secure: bool) -> None:
+    def __init__(self, auth: AuthConfig, clock: Callable[[], float], secure: bool,
+                 limiter: FailureLimiter | None = None, revocations: Revocations | None = None) -> None:
         self.auth = auth
         self.clock = clock
         self.secure = secure
+        self.limiter = limiter or FailureLimiter()
+        self.revocations = revocations
+        self.password_checks = 0  # expensive /metrics hashes computed (the rate limit bounds them)
         self._basic_ok: str | None = None  # digest of the last accepted /metrics basic password
 
     # -- who -------------------------------------------------------------------
     def session_user(self) -> str | None:
-        name, started, binding = session.get("u"), session.get("t"), session.get("v")
+        name, started, binding, sid = session.get("u"), session.get("t"), session.get("v"), session.get("s")
         if not isinstance(name, str) or not isinstance(started, (int, float)) or not isinstance(binding, str):
             return None
+        if not isinstance(sid, str) or not sid:
+            return None  # a session without an id cannot be revoked: log in again
         user = self.auth.user(name)
         if user is None or self.clock() - started > self.auth.session_lifetime:
             return None
         if not hmac.compare_digest(binding, password_binding(self.auth.session_secret, user.password_hash)):
             return None
+        if self.revocations is not None and self.revocations.is_revoked(sid):
+            return None
         return name
 
-    def _metrics_allowed(self) -> bool:
+    def end_session(self) -> None:
+        """Revoke the current session everywhere (``/logout``), then clear the cookie's contents."""
+        sid, started = session.get("s"), session.get("t")
+        if self.revocations is not None and isinstance(sid, str) and sid:
+            start = started if isinstance(started, (int, float)) else self.clock()
+            self.revocations.revoke(sid, start + self.auth.session_lifetime)
+        session.clear()
+
+    def _metrics_check(self) -> BaseResponse | None:
+        """None if the request may read /metrics, else the refusal (401, or 429 past the limit)."""
         m = self.auth.metrics
         if m.open:
-            return True
+            return None
         cred = request.authorization
         if cred is None:
-            return self.session_user() is not None
+            return None if self.session_user() is not None else _metrics_denied()
+        client = client_address()
+        wait = self.limiter.retry_after("metrics", client)
+        if wait is not None:
+            return too_many(wait, "/metrics credentials")
+        if self._metrics_credential_ok(cred):
+            self.limiter.succeeded("metrics", client)
+            return None
+        self.limiter.failed("metrics", client)
+        return _metrics_denied()
+
+    def _metrics_credential_ok(self, cred: Any) -> bool:
+        m = self.auth.metrics
         if cred.type == "bearer" and cred.token:
             digest = m.bearer_digest()
             if digest is not None and hmac.compare_digest(digest, _sha(cred.token)):
                 return True
             return self.auth.token_for(cred.token) is not None
         if cred.type == "basic" and m.username is not None and m.password_hash is not None:
+            # Cheap rejection first: a wrong user name never costs a hash.
             if not hmac.compare_digest((cred.username or "").encode(), m.username.encode()):
                 return False
             presented = _sha(f"{cred.username}\0{cred.password or ''}")
             # scrypt costs ~50 ms: check it once, then remember the accepted digest.
             if self._basic_ok is not None and hmac.compare_digest(self._basic_ok, presented):
                 return True
+            self.password_checks += 1
             if check_password_hash(m.password_hash, cred.password or ""):
                 self._basic_ok = presented
                 return True
@@ -98,16 +150,18 @@ class Guard:
         path = request.path
         g.lookout_principal = None
         if path == "/metrics":
-            if self._metrics_allowed():
-                return None
-            res = deny(401, "/metrics needs the metrics credential (bearer token or basic auth)")
-            res.headers["WWW-Authenticate"] = 'Basic realm="Lookout metrics"'
-            return res
+            return self._metrics_check()
         cred = request.authorization
         if path.startswith("/api/") and cred is not None and cred.type == "bearer":
+            client = client_address()
+            wait = self.limiter.retry_after("token", client)
+            if wait is not None:
+                return too_many(wait, "API tokens")
             token = self.auth.token_for(cred.token or "")
             if token is None:
+                self.limiter.failed("token", client)
                 return deny(401, "invalid API token")
+            self.limiter.succeeded("token", client)
             if request.method not in SAFE_METHODS and token.scope != "write":
                 return deny(403, f"token {token.name!r} has read scope; {request.method} needs write scope")
             g.lookout_principal = f"token:{token.name}"
@@ -143,6 +197,12 @@ class Guard:
         # Not HttpOnly on purpose: Dash's renderer reads it to send X-CSRFToken.
         response.set_cookie(CSRF_COOKIE, value, secure=self.secure, httponly=False,
                             samesite=self.auth.same_site, path="/", max_age=int(self.auth.session_lifetime))
+
+
+def _metrics_denied() -> Response:
+    res = deny(401, "/metrics needs the metrics credential (bearer token or basic auth)")
+    res.headers["WWW-Authenticate"] = 'Basic realm="Lookout metrics"'
+    return res
 
 
 def _trim_health(response: Response) -> None:

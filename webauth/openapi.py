@@ -25,12 +25,19 @@ def _q(name: str, description: str, schema: dict[str, Any], required: bool = Fal
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
+# Ids are the store's INTEGER columns: 32-bit signed on PostgreSQL. Larger ones answer 400 or 404.
+MAX_ID = 2**31 - 1
+
+
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 
 
 def _op(summary: str, ok: dict[str, Any], *, params: list | None = None, body: dict | None = None,
         status: str = "200", public: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    # "default" covers every refusal: 400 (a parameter, named), 401/403, 404, 429 (too many failed
+    # credentials from this address, with Retry-After) and 503 (the store is unavailable).
     op: dict[str, Any] = {"summary": summary, "responses": {status: ok, "default": _ERROR, **(extra or {})}}
     if params:
         op["parameters"] = params
@@ -73,7 +80,9 @@ SPEC: dict[str, Any] = {
             _ok("pass or warn"), public=True, extra={"503": _ok("fail: store not writable or no scheduler")})},
         "/api/openapi.json": {"get": _op("This document.", _ok("OpenAPI 3"), public=True)},
         "/api/config": {"get": _op("The effective configuration, every secret masked.", _ok("config"))},
-        "/api/targets": {"get": _op("Targets with up/last error (no connection settings).", _ok("targets"))},
+        "/api/targets": {"get": _op(
+            "Targets with `up` (the collection ran), `status` (up, failing, down, not collected), "
+            "`failing_probes` and the last error (no connection settings).", _ok("targets"))},
         "/api/metrics": {"get": _op("Metric names in the store.", _ok("names"))},
         "/api/series": {"get": _op("A downsampled range of one metric.", _ok("series"), params=[
             _q("name", "Metric name.", {"type": "string"}, required=True),
@@ -104,14 +113,14 @@ SPEC: dict[str, Any] = {
                                                      params=[_path_id("silence_id")])},
         "/api/outbox": {"get": _op("Notification outbox rows (dead letters included).", _ok("rows"), params=[
             _q("status", "Filter.", {"type": "string", "enum": ["pending", "sending", "sent", "dead"]}),
-            _q("limit", "Rows (1..1000).", {"type": "integer"})])},
+            _q("limit", "Rows (1..1000).", {"type": "integer", "minimum": 1, "maximum": 1000})])},
         "/api/outbox/{outbox_id}/retry": {"post": _op("Re-queue a dead letter.", _ok("pending"),
                                                       params=[_path_id("outbox_id")])},
         "/api/sink": {"get": _op(
             "Messages a sink receiver kept (demo/tests; mounted only when one is configured).", _ok("messages"),
-            params=[_q("limit", "Messages.", {"type": "integer"}),
-                    _q("since_id", "Only newer than this id.", {"type": "integer"}),
-                    _q("receiver", "Only this receiver.", {"type": "string"})])},
+            params=[_q("limit", "Messages (1..500).", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    _q("since_id", "Only newer than this id.", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
+                    _q("receiver", "Only this receiver.", {"type": "string", "maxLength": 200})])},
         "/api/demo/scenarios": {"get": _op("The demo's incident scenarios.", _ok("scenarios"))},
         "/api/demo/scenarios/{name}": {"post": _op(
             "Switch a demo scenario on or off.", _ok("switched"),

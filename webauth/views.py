@@ -2,14 +2,16 @@
 
 The login form is protected against login CSRF by a double-submit token (a
 ``_csrf_token`` cookie and the same value in a hidden field); after login the
-session carries its own CSRF token, sent back as the ``_csrf_token`` cookie.
+session carries its own CSRF token, sent back as the ``_csrf_token`` cookie,
+and a random session id that ``/logout`` revokes on the server
+(webauth.revocations): a copy of the cookie is dead after logout too. Wrong
+passwords count in the guard's limiter (webauth.limits), as every credential does.
 """
 from __future__ import annotations
 
 import html
 import logging
-import time
-from collections import defaultdict, deque
+import secrets
 
 from flask import Flask, Response, current_app, redirect, request, session
 from flask.typing import ResponseReturnValue
@@ -19,15 +21,13 @@ from webauth.guard import (
     CSRF_COOKIE,
     CSRF_FIELD,
     Guard,
+    client_address,
     new_csrf_token,
     password_binding,
 )
 
 log = logging.getLogger("lookout.auth")
 
-# Too many wrong passwords from one address: wait (scrypt already costs ~50 ms a try).
-MAX_FAILURES = 10
-FAILURE_WINDOW = 300.0
 # Checked when the user does not exist, so a wrong name costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -46,13 +46,9 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-EXTENSION = "lookout_login_failures"  # remote address -> times of its recent wrong passwords
-
-
 def init_app(app: Flask, guard: Guard) -> None:
     """Serve the forms; ``guard`` is the app's ``extensions["lookout_guard"]``."""
     app.extensions["lookout_guard"] = guard
-    app.extensions[EXTENSION] = defaultdict(deque)
     app.add_url_rule("/login", view_func=login_page, methods=["GET"])
     app.add_url_rule("/login", view_func=login, methods=["POST"])
     app.add_url_rule("/logout", view_func=logout_page, methods=["GET"])
@@ -68,26 +64,25 @@ def login_page() -> ResponseReturnValue:
 
 def login() -> ResponseReturnValue:
     guard = _guard()
-    addr = request.remote_addr or "?"
-    now = time.monotonic()
-    recent = _failures()[addr]
-    while recent and now - recent[0] > FAILURE_WINDOW:
-        recent.popleft()
-    if len(recent) >= MAX_FAILURES:
-        return _login_form(guard, "Too many failed attempts; wait a few minutes.", 429)
+    addr = client_address()
+    wait = guard.limiter.retry_after("login", addr)
+    if wait is not None:
+        refused = _login_form(guard, f"Too many failed attempts; try again in {wait} s.", 429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     if not Guard.csrf_ok(request.cookies.get(CSRF_COOKIE)):
         return _login_form(guard, "The form expired; please try again.", 403)
     name = request.form.get("username", "")[:64]
     user = guard.auth.user(name)
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, request.form.get("password", ""))
     if user is None or not ok:
-        recent.append(now)
+        guard.limiter.failed("login", addr)
         log.warning("failed login for %r from %s", name, addr)
         return _login_form(guard, "Wrong user name or password.", 401)
-    recent.clear()
+    guard.limiter.succeeded("login", addr)
     session.clear()
     session.permanent = True
-    session.update(u=user.name, t=guard.clock(), csrf=new_csrf_token(),
+    session.update(u=user.name, t=guard.clock(), csrf=new_csrf_token(), s=secrets.token_urlsafe(18),
                    v=password_binding(guard.auth.session_secret, user.password_hash))
     log.info("user %r logged in from %s", user.name, addr)
     res = redirect(safe_next(request.form.get("next")), 303)
@@ -102,7 +97,7 @@ def logout_page() -> ResponseReturnValue:
 
 
 def logout() -> ResponseReturnValue:
-    session.clear()
+    _guard().end_session()  # revoked on the server: a copy of the cookie stops working too
     res = redirect("/login", 303)
     res.delete_cookie(CSRF_COOKIE, path="/")
     return res
@@ -111,11 +106,6 @@ def logout() -> ResponseReturnValue:
 def _guard() -> Guard:
     guard: Guard = current_app.extensions["lookout_guard"]
     return guard
-
-
-def _failures() -> defaultdict[str, deque[float]]:
-    failures: defaultdict[str, deque[float]] = current_app.extensions[EXTENSION]
-    return failures
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:

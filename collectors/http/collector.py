@@ -10,7 +10,17 @@ the ``probes`` document.
 
 ``lookout_target_up`` is 1 when every probe was run and reported, whatever
 its outcome: a refused connection or a failed assertion is that probe's
-``success=0``, not a failure of the collector. Alert on probe success.
+``success=0``, not a failure of the collector (as Prometheus' ``up`` means
+"the scrape ran"). Alert on probe success.
+
+Where people look, a failing probe is not hidden behind that ``up``: every poll
+writes the ``probes`` document, ``{probe: {"ok", "reason", "error", "url", ...}}``,
+in the same store transaction as the target's status. A target whose last
+successful poll has a probe with ``ok: false`` is *failing*: ``/api/targets``
+says ``status: "failing"`` with ``failing_probes`` (probe, reason, error),
+``/api/health`` warns with the same, and the dashboard's target card can read
+the same document (``store.documents(key="probes")``). Any collector kind that
+runs probes may publish this document with the same shape.
 """
 from __future__ import annotations
 
@@ -24,7 +34,7 @@ import requests
 from collectors.base import Collector
 from collectors.http.config import HttpTarget, Probe
 from collectors.http.health_json import health_samples
-from collectors.http.probe import Fail, ProbeResult, run_probe
+from collectors.http.probe import Fail, ProbeResult, run_probe, unexpected
 from collectors.http.prom_scrape import PromScraper
 from collectors.http.transport import TimedAdapter
 from core.samples import Sample
@@ -119,6 +129,8 @@ class HttpCollector(Collector):
                     samples += s
             except Fail as exc:
                 res.fail(exc.reason, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a mapping bug fails this probe, not the target
+                res.fail(*unexpected(probe.name, exc))
         doc.update(_result_doc(res))
         return samples, doc
 

@@ -3,10 +3,20 @@
 Never raises for anything the remote side does: every failure becomes a
 ``ProbeResult`` with ``reason`` (a short fixed word, used as a label) and
 ``error`` (a sentence naming the cause for the on-call engineer).
+
+The same answer reads the same on both urllib3 majors requirements.txt allows
+(tests/collectors/http/test_urllib3_majors.py runs the hostile answers on each):
+a body shorter than its Content-Length is ``truncated`` (urllib3 1.26 does not
+check that unless asked), a reply that is not HTTP is ``invalid_response``
+whatever exception the library wraps it in, and an error the library raises
+that no reason covers (a bug of a library or of Lookout) is ``reason="error"``
+with a sentence naming the probe, never the library's message alone.
 """
 from __future__ import annotations
 
+import http.client
 import json
+import logging
 import socket
 import ssl
 import time
@@ -15,12 +25,16 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from urllib3 import exceptions as u3
 
 from collectors.http import jsonpath
 from collectors.http.config import HttpTarget, Probe
 from collectors.http.transport import cert_not_after
 
+log = logging.getLogger("lookout.collectors.http")
+
 _CHUNK = 64 * 1024
+_SHOWN = 80  # characters of a hostile reply quoted in an error
 _CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
 
 
@@ -52,6 +66,8 @@ class ProbeResult:
                 self._json = json.loads(self.body)
             except ValueError as exc:
                 raise Fail("invalid_json", f"body is not valid JSON: {exc}") from None
+            except RecursionError:
+                raise Fail("invalid_json", "body is JSON nested too deeply to read") from None
         return self._json
 
 
@@ -83,6 +99,8 @@ def run_probe(session: requests.Session, target: HttpTarget, probe: Probe, budge
         res.fail(exc.reason, str(exc))
     except requests.RequestException as exc:
         res.fail(*classify(exc, budget))
+    except Exception as exc:  # noqa: BLE001 - one probe's surprise must not take the target down
+        res.fail(*unexpected(probe.name, exc))
     finally:
         res.total = time.perf_counter() - t0
     return res
@@ -103,6 +121,9 @@ def _fetch(session: requests.Session, target: HttpTarget, probe: Probe, url: str
         resp = session.request(method, url, headers=headers, data=body, timeout=(remaining, remaining),
                                verify=verify, allow_redirects=False, stream=True)
         conn = getattr(resp.raw, "connection", None)
+        # urllib3 2 checks this by default, 1.26 only when asked: a short body is then
+        # IncompleteRead on both instead of a silently truncated "success".
+        resp.raw.enforce_content_length = True
         try:
             _take_timings(conn, res)
             res.status = resp.status_code
@@ -179,7 +200,12 @@ def check(probe: Probe, res: ProbeResult) -> None:
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl)."""
+    """The exception and everything it wraps (requests -> urllib3 -> socket/ssl/http.client).
+
+    An implicit ``__context__`` is followed only where the raiser did not suppress it:
+    urllib3 1.26 raises the real error ``from None`` inside an ``except TypeError`` of its
+    own (a Python 2 fallback), and that TypeError is not the cause of anything.
+    """
     out: list[BaseException] = []
     todo = [exc]
     while todo and len(out) < 20:
@@ -187,10 +213,16 @@ def _causes(exc: BaseException) -> list[BaseException]:
         if e in out:
             continue
         out.append(e)
-        for nxt in (getattr(e, "reason", None), e.__cause__, e.__context__, *getattr(e, "args", ())):
+        context = None if e.__suppress_context__ else e.__context__
+        for nxt in (getattr(e, "reason", None), e.__cause__, context, *getattr(e, "args", ())):
             if isinstance(nxt, BaseException):
                 todo.append(nxt)
     return out
+
+
+def _quote(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return repr(text[:_SHOWN]) + ("..." if len(text) > _SHOWN else "")
 
 
 def classify(exc: requests.RequestException, budget: float) -> tuple[str, str]:
@@ -213,5 +245,36 @@ def classify(exc: requests.RequestException, budget: float) -> tuple[str, str]:
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
                   | requests.exceptions.InvalidSchema):
         return "invalid_url", f"invalid URL: {exc}"
+    for e in causes:
+        # RemoteDisconnected is a BadStatusLine and a ConnectionResetError: first.
+        if isinstance(e, http.client.RemoteDisconnected):
+            return "closed", "the server closed the connection without answering"
+        if isinstance(e, u3.InvalidChunkLength):
+            length = getattr(e, "length", b"")
+            shown = length.decode("latin-1").strip() if isinstance(length, bytes) else str(length)
+            return "invalid_response", f"the chunked body is not valid HTTP (chunk length {shown[:_SHOWN]!r})"
+        if isinstance(e, http.client.IncompleteRead):
+            got, more = len(e.partial) if isinstance(e.partial, bytes) else e.partial, e.expected
+            return "truncated", (f"the body ended early: {got} bytes read, {more} more expected "
+                                 f"(Content-Length)")
+        if isinstance(e, ConnectionResetError):
+            return "reset", "the server reset the connection"
+        if isinstance(e, u3.DecodeError):
+            return "invalid_response", "the body is not encoded as its Content-Encoding header says"
+    if any(isinstance(e, u3.ProtocolError | http.client.HTTPException) for e in causes):
+        deepest = causes[-1]
+        return "invalid_response", f"the answer is not valid HTTP ({type(deepest).__name__}: {_quote(deepest)})"
     deepest = causes[-1] if causes else exc
-    return "connection", f"connection failed: {type(deepest).__name__}: {deepest}"
+    return "connection", f"connection failed: {type(deepest).__name__}: {_quote(deepest)}"
+
+
+def unexpected(probe: str, exc: BaseException) -> tuple[str, str]:
+    """An error no reason covers: a sentence naming the probe, the library's words after it.
+
+    The log line names the probe and the type only (the message may hold the URL);
+    the traceback is logged at DEBUG.
+    """
+    log.warning("http probe %s: unexpected %s (a bug of the HTTP client or of Lookout)", probe,
+                type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+    return "error", (f"probe {probe} could not be completed: unexpected {type(exc).__name__} in the HTTP client "
+                     f"({_quote(exc)})")
