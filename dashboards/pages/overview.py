@@ -7,6 +7,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, Output, dcc, html
 
+from api.probes import PROBES_DOC, failing_probes
+from api.probes import summary as probe_summary
 from core.units import format_value
 from dashboards import cards, figures
 from dashboards.context import DashboardRuntime
@@ -65,6 +67,8 @@ ACTIVE = ("firing", "flapping", "stale")
 
 def health_grid(fetch: Fetch, alerts: list[dict[str, Any]]) -> Any:
     status = fetch.status()
+    # A target whose collection ran but whose probes fail is failing, not up (api/probes.py).
+    failing = failing_probes(fetch.documents(PROBES_DOC), status, frozenset())  # stored masked already
     now = fetch.view.end
     worst: dict[str, str] = {}
     rank = {"warning": 1, "critical": 2}
@@ -80,6 +84,8 @@ def health_grid(fetch: Fetch, alerts: list[dict[str, Any]]) -> Any:
         st = status.get(t.name)
         if st is None:
             color, state, detail = "secondary", "not collected yet", ""
+        elif st.up and failing.get(t.name):
+            color, state, detail = "warning", "FAILING", probe_summary(failing[t.name])
         elif st.up:
             color, state, detail = "success", "up", ""
         else:
