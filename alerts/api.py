@@ -32,7 +32,9 @@ from sqlalchemy.engine import Engine
 from alerts import queries
 from alerts.acks import AckError
 from alerts.engine import AlertEngine
+from core import params
 from core.durations import parse_duration
+from core.params import ParamError
 
 EXTENSION = "lookout_alerts"
 
@@ -56,6 +58,11 @@ def _db() -> Engine:
 
 # -- errors ---------------------------------------------------------------------
 
+@bp.errorhandler(ParamError)
+def bad_param(exc: ParamError) -> ResponseReturnValue:
+    return jsonify(error=str(exc), param=exc.param), 400
+
+
 @bp.errorhandler(ValueError)
 def bad_request(exc: ValueError) -> ResponseReturnValue:
     if isinstance(exc, ValidationError):
@@ -70,29 +77,35 @@ def ack_error(exc: AckError) -> ResponseReturnValue:
 
 
 # -- alerts -------------------------------------------------------------------------
-# ids are 64-bit in the store: a larger one is a 404, not an OverflowError.
+# ids fit the store's 32-bit INTEGER columns (core.params.MAX_ID): a larger one is a 404.
 
 @bp.get("/alerts")
 def list_alerts() -> ResponseReturnValue:
     return jsonify(alerts=queries.alert_rows(_db(), request.args.get("state") or "not_ok"))
 
 
-@bp.get("/alerts/<int(max=9223372036854775807):alert_id>")
+@bp.get("/alerts/<int(max=2147483647):alert_id>")
 def get_alert(alert_id: int) -> ResponseReturnValue:
-    limit = min(max(int(request.args.get("limit", "200")), 1), 5000)
+    limit = params.integer(request.args, "limit", 200, 1, 5000)
     detail = queries.alert_detail(_db(), alert_id, limit)
     if detail is None:
         return jsonify(error=f"no alert with id {alert_id}"), 404
     return jsonify(alert=detail.alert, transitions=detail.transitions, events=detail.events)
 
 
-@bp.post("/alerts/<int(max=9223372036854775807):alert_id>/ack")
+@bp.post("/alerts/<int(max=2147483647):alert_id>/ack")
 def ack(alert_id: int) -> ResponseReturnValue:
     body = _body()
     who = body.get("who")
     if not isinstance(who, str) or not who.strip():
-        raise ValueError("who is required")
-    return jsonify(_engine().ack(alert_id, who.strip()[:200], body.get("comment")))
+        raise ParamError("who", "required (a name)")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ParamError("comment", "must be a string or null")
+    params.check_text(who, "who", 200)
+    if comment is not None:
+        params.check_text(comment, "comment", 2000)
+    return jsonify(_engine().ack(alert_id, who.strip(), comment))
 
 
 @bp.get("/alerts/report")
@@ -106,7 +119,8 @@ def report() -> ResponseReturnValue:
 @bp.get("/silences")
 def list_silences() -> ResponseReturnValue:
     now = _engine().clock()
-    got = queries.list_silences(_db(), request.args.get("all") in ("1", "true"), now)
+    show_all = params.choice(request.args, "all", ("false", "true", "0", "1")) in ("true", "1")
+    got = queries.list_silences(_db(), show_all, now)
     return jsonify(silences=[s.as_json(now) for s in got])
 
 
@@ -123,15 +137,20 @@ def create_silence() -> ResponseReturnValue:
     else:
         raise ValueError("give ends_at (epoch seconds) or duration (e.g. 2h)")
     author, comment = body.get("author"), body.get("comment")
-    if not isinstance(author, str) or not isinstance(comment, str):
-        raise ValueError("author and comment are required")
-    sid = engine.silence(body.get("matchers"), starts, ends, author[:200], comment, now=now)
+    if not isinstance(author, str) or not author.strip():
+        raise ParamError("author", "required (a name)")
+    if not isinstance(comment, str):
+        raise ParamError("comment", "required (why)")
+    params.check_text(author, "author", 200)
+    params.check_text(comment, "comment", 2000)
+    _no_nul(body.get("matchers"), "matchers")
+    sid = engine.silence(body.get("matchers"), starts, ends, author, comment, now=now)
     created = queries.get_silence(_db(), sid)
     assert created is not None  # just written; pruning deletes only silences that ended long ago
     return jsonify(silence=created.as_json(now)), 201
 
 
-@bp.delete("/silences/<int(max=9223372036854775807):silence_id>")
+@bp.delete("/silences/<int(max=2147483647):silence_id>")
 def expire_silence(silence_id: int) -> ResponseReturnValue:
     if not _engine().expire_silence(silence_id):
         return jsonify(error=f"no active or pending silence {silence_id}"), 404
@@ -145,6 +164,19 @@ def _body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("send a JSON object")
     return body
+
+
+def _no_nul(value: Any, param: str) -> None:
+    """No NUL byte in any string of a JSON value (PostgreSQL's text cannot hold one)."""
+    if isinstance(value, str):
+        params.check_text(value, param, 10_000)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _no_nul(k, param)
+            _no_nul(v, param)
+    elif isinstance(value, list):
+        for v in value:
+            _no_nul(v, param)
 
 
 def _epoch(body: dict[str, Any], key: str, default: float | None) -> float:

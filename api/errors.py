@@ -1,6 +1,6 @@
 """How every ``/api/*`` answer fails: JSON that says why, with the right status, never a guess.
 
-- A bad parameter (:class:`~api.params.ParamError`, from any view of the app) is a 400
+- A bad parameter (:class:`~core.params.ParamError`, from any view of the app) is a 400
   naming the parameter.
 - A path under ``/api/`` that no API route serves is a JSON 404 (405 with ``Allow`` for
   a known path and a wrong method), not the dashboard's HTML: the Dash app serves
@@ -12,7 +12,7 @@
   again, not a traceback per request.
 - A value the store's column types refuse (a number past a 32-bit column, a NUL byte
   in a text column on PostgreSQL) that a view did not validate is a 400, not a 500:
-  the views validate with :mod:`api.params`, this is the net under them.
+  the views validate with :mod:`core.params`, this is the net under them.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from api import params
 from api.bounded import Late
+from core import params
 from core.masking import mask
 from store.availability import UNAVAILABLE
 

@@ -7,7 +7,7 @@
     GET /api/promises               each promise's latest evaluation with its alert's state
 
 All reads go through the store's query functions; parameters are parsed by
-``api.params`` and bound by the store, never formatted into SQL. How every
+``core.params`` and bound by the store, never formatted into SQL. How every
 ``/api/*`` answer fails (400 naming the parameter, JSON 404 for unknown paths,
 503 while the store is unavailable) is :mod:`api.errors`; what ``status`` and
 ``failing_probes`` of a target mean is :mod:`api.probes`.
@@ -18,9 +18,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from alerts.promise_rules import promise_views
-from api import errors, params, probes
+from api import errors, probes
 from api.context import ApiRuntime
 from api.health import health, iso
+from core import params
 from core.masking import mask
 
 EXTENSION = "lookout_api"

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 
 from alerts.notify.channels import sink
 from alerts.notify.transport import fmt_time
-from api import params
+from core import params
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'self'")
@@ -155,7 +155,7 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
 
     @app.get("/api/sink")
     def sink_api() -> ResponseReturnValue:
-        # Refused, never clamped: a 400 naming the parameter (api.params; ids fit the 32-bit column).
+        # Refused, never clamped: a 400 naming the parameter (core.params; ids fit the 32-bit column).
         try:
             limit = params.integer(request.args, "limit", 100, 1, sink.MAX_LIMIT)
             since_id = params.identifier(request.args, "since_id", lo=0)

@@ -17,6 +17,7 @@ from flask import Flask, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from alerts.notify.links import AckLinkError
+from core import params
 
 AckFn = Callable[[int, str], Any]
 
@@ -59,7 +60,12 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         if isinstance(result, str):
             return jsonify(error=result), 400
         alert_id, who = result
-        who = (request.form.get("who") or (request.get_json(silent=True) or {}).get("who") or who)[:200]
+        given = request.form.get("who") or (request.get_json(silent=True) or {}).get("who")
+        if given is not None and not isinstance(given, str):
+            return jsonify(error="who: must be a string", param="who"), 400
+        if given and "\x00" in given:
+            return jsonify(error="who: must not contain a NUL byte", param="who"), 400
+        who = (given or who)[:200]
         outcome = ack_fn()(alert_id, who)
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return jsonify(alert_id=alert_id, acked_by=who, result=_plain(outcome))
@@ -72,13 +78,13 @@ def init_app(app: Flask, notifier: Any, ack: AckFn | None = None) -> None:
         if status not in (None, "pending", "sending", "sent", "dead"):
             return jsonify(error="status must be one of pending, sending, sent, dead"), 400
         try:
-            limit = min(1000, max(1, int(request.args.get("limit", "200"))))
-        except ValueError:
-            return jsonify(error="limit must be an integer"), 400
+            limit = params.integer(request.args, "limit", 200, 1, 1000)  # refused outside, never clamped
+        except params.ParamError as exc:
+            return jsonify(error=str(exc), param=exc.param), 400
         rows = notifier.outbox_rows(status=status, limit=limit)
         return jsonify(rows=rows, dead=sum(1 for r in rows if r["status"] == "dead"))
 
-    @app.post("/api/outbox/<int(max=9223372036854775807):outbox_id>/retry")
+    @app.post("/api/outbox/<int(max=2147483647):outbox_id>/retry")
     def outbox_retry(outbox_id: int) -> ResponseReturnValue:
         if not notifier.requeue(outbox_id):
             return jsonify(error=f"outbox row {outbox_id} is not a dead letter"), 409

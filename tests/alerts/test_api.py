@@ -181,3 +181,30 @@ def test_no_summary_in_the_alert_list_says_nan(store, clock, make_engine):
     for a in alerts:
         for text in a["annotations"].values():
             assert "nan" not in text.lower(), (a["alert_key"], text)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "param"), [
+    ("get", "/api/alerts/1?limit=x", None, "limit"),
+    ("get", "/api/alerts/1?limit=0", None, "limit"),
+    ("get", "/api/silences?all=maybe", None, "all"),
+    ("post", "/api/alerts/1/ack", {"who": "bob", "comment": {"a": 1}}, "comment"),
+    ("post", "/api/alerts/1/ack", {"who": "bob", "comment": ["x"]}, "comment"),
+    ("post", "/api/alerts/1/ack", {"who": "b\x00ob"}, "who"),
+    ("post", "/api/silences", {"matchers": {"a": "b\x00"}, "duration": "1h", "author": "a", "comment": "x"},
+     "matchers"),
+    ("post", "/api/silences", {"matchers": {"a": "b"}, "duration": "1h", "author": "a\x00", "comment": "x"},
+     "author"),
+])
+def test_a_bad_parameter_is_a_400_naming_it_never_a_guess(setup, method, path, body, param):
+    client, engine, store, clock = setup
+    put(store, clock, 1.5)
+    engine.evaluate()
+    r = getattr(client, method)(path, json=body) if body is not None else getattr(client, method)(path)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.get_json()["param"] == param
+
+
+@pytest.mark.parametrize("path", ["/api/alerts/2147483648", "/api/alerts/9223372036854775808"])
+def test_an_id_beyond_the_stores_column_is_a_404(setup, path):
+    assert setup[0].get(path).status_code == 404
+    assert setup[0].delete(path.replace("alerts", "silences")).status_code == 404
