@@ -27,7 +27,8 @@ def test_check_config_accepts_the_shipped_config():
 
 def test_check_config_reports_mistakes_without_a_traceback(tmp_path):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text("targets:\n  - name: self\n    kind: process\n    interval: 5 minutes\n  - name: self\n    kind: process\n")
+    cfg.write_text("targets:\n  - name: self\n    kind: process\n    interval: 5 minutes\n"
+                   "  - name: self\n    kind: process\n")
     res = run_app("check-config", "--config", str(cfg))
     assert res.returncode == 1
     assert f"{cfg}:4 targets[0].interval: '5 minutes' is not a duration (use 15s, 5m, 1h)" in res.stderr

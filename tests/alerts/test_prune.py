@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, insert, select
 
-from composition import alerting as wiring
 from alerts.notify import Notifier
 from alerts.notify.channels import sink
 from alerts.notify.schema import delivery_attempts, notify_alerts, notify_groups, outbox, sink_messages
 from alerts.notify.transport import Notification, Transport, TransportError
 from alerts.prune import PRUNE_SECONDS, prune
 from alerts.schema import acks, alert_events, alert_state, alert_transitions, silences, writer_of
+from composition import alerting as wiring
 from store.engine import create_store_engine
 from tests.alerts.conftest import T0, alerting, put, rule
 
@@ -258,7 +258,8 @@ class Scheduler:
 
 def runtime(store: Any, clock: Any, **alerting_extra: Any) -> SimpleNamespace:
     config = SimpleNamespace(alerting=alerting(rule(), **alerting_extra), targets=[], server=None)
-    return SimpleNamespace(config=config, store=store, clock=clock, alert_engine=None, notifier=None, cluster=None, scheduler=Scheduler(),
+    return SimpleNamespace(config=config, store=store, clock=clock, alert_engine=None, notifier=None, cluster=None,
+                           scheduler=Scheduler(),
                            pipeline=SimpleNamespace(add_listener=lambda fn: None))
 
 

@@ -5,9 +5,9 @@ import time
 import pytest
 
 from app import create_app
-from core.samples import Batch, Sample
 from composition.config import parse_config
 from composition.runtime import build_runtime
+from core.samples import Batch, Sample
 from store import Store
 
 CONFIG = """\

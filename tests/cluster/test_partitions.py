@@ -5,8 +5,8 @@ import time
 from sqlalchemy import text
 
 from core.samples import Sample
-from store.config import Retention
 from store import Store, partitions
+from store.config import Retention
 from store.schema import migrate
 
 DAY = 86400.0

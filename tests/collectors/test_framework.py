@@ -5,8 +5,8 @@ import time
 from collections.abc import Iterable
 
 from collectors.base import Collector, CollectorError
-from core.samples import Sample
 from collectors.process import ProcessCollector, ProcessTarget
+from core.samples import Sample
 from core.targets import TargetBase
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from core.samples import Batch, Sample
 from composition.pipeline import Pipeline
+from core.samples import Batch, Sample
 from exporter.snapshot import Snapshot
 from store import Store
 

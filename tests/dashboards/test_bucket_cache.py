@@ -11,10 +11,9 @@ import threading
 
 import pytest
 
-from core.samples import Sample
 from composition.config import parse_config
-from store.config import Retention
 from composition.runtime import build_runtime
+from core.samples import Sample
 from dashboards import bucket_cache
 from dashboards.bucket_cache import BucketCache, agree_until
 from dashboards.fetch import Fetch
@@ -22,6 +21,7 @@ from dashboards.grid import aligned_grid, grid_width, min_width, rate_points
 from dashboards.timerange import parse_search
 from store import Store
 from store.aggregate import H1, M1, RAW, make_grid
+from store.config import Retention
 
 T = 1_700_003_000.0  # not on any bucket edge
 STEP = 15.0

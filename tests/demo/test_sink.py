@@ -59,7 +59,8 @@ def test_the_sink_stores_the_slack_body_and_the_email_the_real_transports_would_
     [m] = sink.messages(store.engine)
     assert m["slack"] == json.loads(json.dumps(build_payload(n)))
     email = build_message(n, SmtpConfig(host="localhost", from_="lookout@localhost"), ["oncall@example.com"])
-    assert m["email"]["subject"] == email["Subject"].strip() == "[Lookout] [FIRING] payment_failure_ratio (team=payments)"
+    subject = "[Lookout] [FIRING] payment_failure_ratio (team=payments)"
+    assert m["email"]["subject"] == email["Subject"].strip() == subject
     assert m["email"]["html"] == email.get_body(("html",)).get_content()
     assert m["email"]["headers"]["In-Reply-To"] == "<lookout.thread.t@lookout.local>"
     assert m["kinds"] == ["firing"] and m["rules"] == ["payment_failure_ratio"]

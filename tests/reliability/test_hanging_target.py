@@ -1,6 +1,7 @@
 """A target that accepts the TCP connection and never answers is cut off at its timeout."""
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -51,7 +52,8 @@ def test_hanging_postgres_redis_and_http_targets_time_out_and_never_delay_the_ot
     rt = make_runtime(f"""
 store: {{url: "sqlite:///{tmp_path / 'lookout.db'}"}}
 targets:
-  - {{name: hung-pg, kind: postgres, dsn: "postgresql://postgres@127.0.0.1:{tarpit.port}/postgres", interval: 2s, timeout: 1s}}
+  - {{name: hung-pg, kind: postgres, dsn: "postgresql://postgres@127.0.0.1:{tarpit.port}/postgres",
+     interval: 2s, timeout: 1s}}
   - {{name: hung-redis, kind: redis, url: "redis://127.0.0.1:{tarpit.port}/0", interval: 2s, timeout: 1s}}
   - {{name: hung-http, kind: http, interval: 2s, timeout: 1s, probes: [{{name: h, url: "http://127.0.0.1:{tarpit.port}/"}}]}}
   - {{name: healthy, kind: process, interval: 1s, timeout: 0.5s}}
@@ -74,5 +76,5 @@ targets:
     assert all(b.up for b in healthy)
     # Collected once a second throughout, whatever the hung targets do.
     assert len(healthy) >= int(elapsed) - 2, (len(healthy), elapsed)
-    gaps = [b.started_at - a.started_at for a, b in zip(healthy, healthy[1:])]
+    gaps = [b.started_at - a.started_at for a, b in itertools.pairwise(healthy)]
     assert max(gaps) < 2.0, gaps

@@ -13,7 +13,6 @@ from api.health import health
 from tests.reliability.conftest import wait_until
 
 
-
 @pytest.fixture
 def small_disk(tmp_path: Path):
     mnt = tmp_path / "disk"
@@ -45,7 +44,8 @@ def _fill(disk: Path) -> Path:
 
 
 def _outage(rt, caplog, break_disk, fix_disk, expect: str) -> None:
-    wait_until(lambda: rt.pipeline.store_state()["buffered_batches"] == 0 and rt.store.target_status(), 10, "first writes")
+    wait_until(lambda: rt.pipeline.store_state()["buffered_batches"] == 0 and rt.store.target_status(), 10,
+               "first writes")
     t_break = time.time()
     break_disk()
     wait_until(lambda: rt.pipeline.buffer.stats().batches >= 4, 15, "batches buffered")

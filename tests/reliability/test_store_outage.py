@@ -6,8 +6,8 @@ import threading
 import time
 
 from api.health import health
-from core.samples import Batch, Sample
 from composition.buffer import WriteBuffer
+from core.samples import Batch, Sample
 from tests.reliability.conftest import TARGET_DOWN, wait_until
 
 OUTAGE_SECONDS = 20.0

@@ -1,6 +1,7 @@
 """A watched PostgreSQL or Redis stops mid-collection and comes back."""
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -54,7 +55,8 @@ def test_a_watched_server_that_stops_goes_down_next_collection_pages_once_recove
     time.sleep(2)  # nothing else trails in
     texts = [m["text"] for m in webhook.delivered]
     # On failure, the longest gap between collections per target tells a starved target from a misjudged one.
-    assert [t.split("\n")[0].split(" ")[0] for t in texts] == ["[FIRING]", "[RESOLVED]"], (texts, _gaps(batches, stopped))
+    heads = [t.split("\n")[0] for t in texts]
+    assert [h.split(" ")[0] for h in heads] == ["[FIRING]", "[RESOLVED]"], (texts, _gaps(batches, stopped))
     assert texts[0].split("\n")[0].endswith("(critical)")
     assert all(which in str(m) for m in webhook.delivered)
     assert len(webhook.requests) == 2
@@ -66,5 +68,5 @@ def _gaps(batches: list[Batch], since: float) -> dict[str, float]:
     for b in batches:
         if b.started_at > since:
             starts.setdefault(b.target, []).append(b.started_at)
-    return {t: round(max((b - a for a, b in zip(sorted(v), sorted(v)[1:])), default=0.0), 2)
+    return {t: round(max((b - a for a, b in itertools.pairwise(sorted(v))), default=0.0), 2)
             for t, v in starts.items()}

@@ -23,7 +23,8 @@ def test_serving_on_all_interfaces_without_auth_refuses_to_start(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text(OPEN_CONFIG)
     res = subprocess.run([sys.executable, str(ROOT / "app.py"), "--config", str(cfg), "--host", "0.0.0.0",
-                          "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+                          "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         check=False)
     assert res.returncode == 2
     assert "refusing to listen on 0.0.0.0" in res.stderr and "--allow-unauthenticated" in res.stderr
     assert "Traceback" not in res.stderr
@@ -67,8 +68,8 @@ def test_hash_password_prints_a_hash_that_checks():
 
 
 def test_hash_token_prints_a_token_and_its_hash():
-    res = subprocess.run([sys.executable, str(ROOT / "app.py"), "hash-token"], capture_output=True, text=True, check=False,
-                         timeout=30, cwd=ROOT)
+    res = subprocess.run([sys.executable, str(ROOT / "app.py"), "hash-token"], capture_output=True, text=True,
+                         check=False, timeout=30, cwd=ROOT)
     token = res.stdout.split("shown once): ")[1].split()[0]
     assert f"token_hash (put it in auth.tokens):        {token_hash(token)}" in res.stdout
 

@@ -27,7 +27,8 @@ alerting:
     # A few rows so id-based routes find something to act on.
     engine = runtime.alert_engine
     engine.silence({"target": "self"}, None, runtime.clock() + 3600, "test", "seeded")
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers={"Authorization": f"Bearer {WRITE_TOKEN}"})
+    auth = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=auth)
     yield schema
     runtime.store.close()
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.samples import Batch
 from collectors.http import HttpCollector, HttpTarget
+from core.samples import Batch
 
 
 def target(**kw: Any) -> HttpTarget:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from core.samples import Sample
 from collectors.http.collector import HttpCollector
 from collectors.http.config import PromScrape
 from collectors.http.prom_scrape import PromScraper
+from core.samples import Sample
 from tests.collectors.http.helpers import failure, run, target, value
 
 

@@ -86,7 +86,8 @@ def test_the_server_side_counts_connections_per_application_against_max_connecti
 
 
 def test_an_unreachable_pgbouncer_is_reported_without_hiding_the_other_sources(pg_admin_dsn):
-    batch = make(pgbouncer={"dsn": "postgresql://postgres:hunter2@127.0.0.1:1/pgbouncer"}, server={"dsn": pg_admin_dsn}).run()
+    batch = make(pgbouncer={"dsn": "postgresql://postgres:hunter2@127.0.0.1:1/pgbouncer"},
+                 server={"dsn": pg_admin_dsn}).run()
     assert batch.up
     assert values(batch, "pgbouncer_up") == [0.0]
     assert "hunter2" not in batch.documents["pool_errors"]["pgbouncer"]

@@ -76,7 +76,8 @@ def test_the_database_cache_hit_ratio_uses_deltas_and_skips_a_stats_reset():
     row = {"datid": 5, "datname": "shop", "blks_hit": 900, "blks_read": 100}
     assert "lookout_pg_database_cache_hit_ratio" not in by_name(server.database([[row]], ctx))
     later = {**row, "blks_hit": 1890, "blks_read": 110}
-    assert by_name(server.database([[later]], ctx))["lookout_pg_database_cache_hit_ratio"][0].value == pytest.approx(0.99)
+    ratio = by_name(server.database([[later]], ctx))["lookout_pg_database_cache_hit_ratio"][0]
+    assert ratio.value == pytest.approx(0.99)
     reset = {**row, "blks_hit": 5, "blks_read": 1}
     assert "lookout_pg_database_cache_hit_ratio" not in by_name(server.database([[reset]], ctx))
 
