@@ -44,7 +44,7 @@ def down_dependents(config: AlertingConfig, down_targets: set[str]) -> dict[str,
 def mute_for(labels: Mapping[str, str], is_down_rule: bool, suppressors: Mapping[str, str],
              silences: Sequence[Silence], windows: Sequence[MaintenanceWindow]) -> Mute | None:
     target = labels.get("target")
-    if not is_down_rule and target in suppressors:
+    if not is_down_rule and target is not None and target in suppressors:
         src = suppressors[target]
         why = f"dependency: target {src} is down" if src == target else \
             f"dependency: {target} depends on {src}, which is down"

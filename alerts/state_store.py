@@ -48,7 +48,7 @@ def _state(r: Any) -> AlertState:
     return AlertState(state=r.state, inner=r.inner_state, severity=r.severity, value=r.value,
                       pending_since=r.pending_since, firing_since=r.firing_since, clear_since=r.clear_since,
                       last_change=r.last_change, flapping_since=r.flapping_since,
-                      flaps=tuple(tuple(f) for f in json.loads(r.flaps or "[]")))  # type: ignore[misc]
+                      flaps=tuple(tuple(f) for f in json.loads(r.flaps or "[]")))
 
 
 def stored_from_row(r: Any) -> Stored:
