@@ -56,7 +56,7 @@ class Config(ConfigModel):
     promises: PromisesConfig = Field(default_factory=PromisesConfig, description=(
         "The shop's promises as service-level objectives: measured, budgeted and alerted on by burn rate."))
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description=(
-        "The shop's promises (scorecard), its business metric names and panel resolution."))
+        "The shop's business metric names and the panels' resolution."))
     demo: DemoConfig = Field(default_factory=DemoConfig, description=(
         "The embedded default: PostgreSQL, Redis and a demo shop under load, started by Lookout."))
     auth: AuthConfig | None = Field(None, description="Users, API tokens and /metrics credentials; none: open.")

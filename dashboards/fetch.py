@@ -2,7 +2,7 @@
 
 A page's refresh callback builds one :class:`Fetch` for its view and reads
 everything through it; reads are memoised per Fetch, so one query feeds every
-figure that needs it (the overview's health grid and scorecard share
+figure that needs it (the overview's health grid and promise cards share
 ``lookout_target_up``). Ranges are bucketed in SQL on an epoch-aligned grid
 (at most ``points`` buckets, min/max kept), never resampled here, and the
 buckets that can no longer change are kept between refreshes by the
@@ -24,10 +24,9 @@ from alerts.queries import OpenAlert
 from core.targets import TargetBase
 from core.units import unit_for_metric
 from dashboards import bucket_cache
-from dashboards.config import Selector
 from dashboards.context import DashboardRuntime
 from dashboards.grid import aligned_grid, grid_width, min_width, rate_points, whole_bucket
-from dashboards.series import label_match, spans_where
+from dashboards.series import spans_where
 from dashboards.timerange import View
 from promises.config import Promise
 from store import Document, SeriesRange, TargetStatus
@@ -128,10 +127,6 @@ class Fetch:
         floor = max(self.sample_interval(), min_width(span))
         return grid_width(span, max(min(pts, int(span / floor)), 10))
 
-    def selected(self, sel: Selector, mode: str = "value", **kw: Any) -> list[SeriesRange]:
-        """``ranges`` of the selector's metric, kept to series whose labels fully match its regexes."""
-        return [r for r in self.ranges(sel.metric, mode, **kw) if label_match(r.series.labels, sel.match)]
-
     def latest(self, metric: str, matchers: Mapping[str, str] | None = None) -> list[tuple[Any, float, float]]:
         key = ("latest", metric, tuple(sorted((matchers or {}).items())))
         return self._once(key, lambda: self.store.latest(metric, dict(matchers or {})))
@@ -173,16 +168,17 @@ class Fetch:
         return f"{what or metric} is not reported by {', '.join(t.name for t in targets)}"
 
     # -- alerting: read through alerts.queries, never the alert tables --------------
-    def thresholds(self, objective_id: str, metrics: Sequence[str] = ()) -> tuple[float | None, float | None]:
-        """(warning, critical) for a panel: from the alert rule on its metric when
-        alerting is configured, else from the scorecard objective of that id."""
+    def thresholds(self, promise_id: str, metrics: Sequence[str] = ()) -> tuple[float | None, float | None]:
+        """(warning, critical) for a panel: from the alert rule on its metric when there is
+        one, else the line of the promise of that id (its objective or bound) as critical."""
         for rule in self.runtime.config.alerting.rules:
             if set(metrics) & rule.metrics():
                 return rule.warning, rule.critical
-        obj = self.cfg.objective(objective_id)
-        if obj is None:
-            return None, None
-        return obj.warning, obj.target
+        p = self.promise(promise_id)
+        return (None, None) if p is None else (None, p.line)
+
+    def promise(self, promise_id: str) -> Promise | None:
+        return next((p for p in self._promises() if p.id == promise_id), None)
 
     def rule_unit(self, rule: str) -> str:
         """The unit of an alert rule's value: its own ``unit:`` where it has one, else what its

@@ -1,6 +1,6 @@
 """Pure helpers over the store's value types: drawable lines, sums, ratios, quantiles.
 
-No I/O: pages and the scorecard turn the ranges a :class:`dashboards.fetch.Fetch`
+No I/O: pages and the promise cards turn the ranges a :class:`dashboards.fetch.Fetch`
 read into what a figure draws, and tests call these without a browser or a
 database.
 """

@@ -35,7 +35,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.configmodel import ConfigModel
 from core.durations import Duration
@@ -48,6 +48,16 @@ class Selector(ConfigModel):
     metric: str = Field(description="Metric name, e.g. `redis_keyspace_hits_total`.")
     match: dict[str, str] = Field(default_factory=dict,
                                   description="Label regexes, each matching the whole value (`status: 5..`).")
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, v: dict[str, str]) -> dict[str, str]:
+        for rx in v.values():
+            try:
+                re.compile(rx)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {rx!r}: {exc}") from None
+        return v
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(re.fullmatch(rx, labels.get(k, "")) for k, rx in self.match.items())

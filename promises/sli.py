@@ -138,5 +138,5 @@ def series(p_events: Events | None, p_threshold: Threshold | None, src: Source, 
     for ts, t in sorted(total.items()):
         if t > 0:
             share = min(max(part.get(ts, 0.0) / t, 0.0), 1.0)
-            out.append((ts, 1.0 - share if p_events.good else share))
+            out.append((ts, share))  # the good share, or the bad share where the SLI counts bad events
     return out

@@ -91,7 +91,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             w, c = fetch.thresholds("payment_success", [b.payments])
             # The promise is on success (>= 98 %); the panel shows failures, so flip it.
             flip = (None if w is None or w > 1 else 1 - w, None if c is None or c > 1 else 1 - c)
-            if fetch.cfg.objective("payment_success") is None or any(
+            if fetch.promise("payment_success") is None or any(
                     b.payments in r.metrics() for r in runtime.config.alerting.rules):
                 flip = (w, c)
             fig = figures.timeseries([cur, old], unit="ratio", thresholds=flip, **common(b.payments))

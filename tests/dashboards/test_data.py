@@ -1,4 +1,4 @@
-"""dashboards.fetch, series, scorecard and timerange without a browser, on a real SQLite store."""
+"""dashboards.fetch, series, the promise cards and timerange without a browser, on a real SQLite store."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from composition.config import parse_config
 from composition.runtime import build_runtime
-from dashboards import scorecard, series
+from dashboards import cards, series
 from dashboards.fetch import MAX_POINTS, Fetch
 from dashboards.pages.overview import alert_list
 from dashboards.timerange import View, parse_search, to_search
@@ -90,24 +90,19 @@ def test_a_missing_source_is_explained_in_words(runtime):
     assert f.why_missing(["http"], None) is None
 
 
-def test_the_scorecard_measures_the_hit_rate_put_into_the_store_and_fails_it(runtime):
-    f = fetch_for(runtime)
-    score = scorecard.evaluate(f.cfg.objective("cache_hit_rate"), f)
-    assert score.value == pytest.approx(HIT_RATIO)
-    assert score.passed is False
-    assert scorecard.format_value(score.value, "ratio") == "80.0 %"
+def test_the_hit_rate_card_reads_the_store_and_says_what_its_alert_says(runtime):
+    [card] = [c for c in cards.cards(runtime, runtime.seeded_at - 3600, runtime.seeded_at)
+              if c.promise.id == "cache_hit_rate"]
+    assert card.value_text() == "80.0 %"
+    assert card.verdict == "burning"  # 80 % hits burn a 90 % objective 2x: the ticket fires
+    assert card.spark.values() and all(abs(v - HIT_RATIO) < 1e-9 for v in card.spark.values())
 
 
-def test_durations_keep_their_digits_below_a_millisecond():
-    got = [scorecard.format_value(v, "seconds") for v in (0.00005, 0.0042, 0.05, 0.5, 12.0)]
-    assert got == ["50 µs", "4.2 ms", "50 ms", "500 ms", "12.0 s"]
-
-
-def test_an_objective_without_data_says_which_metric_is_missing(runtime):
-    f = fetch_for(runtime)
-    score = scorecard.evaluate(f.cfg.objective("payment_success"), f)
-    assert score.value is None and score.passed is None
-    assert score.reason == "shop_payments_total not collected"
+def test_a_promise_without_data_says_which_metric_is_missing(runtime):
+    [card] = [c for c in cards.cards(runtime, runtime.seeded_at - 3600, runtime.seeded_at)
+              if c.promise.id == "payment_success"]
+    assert card.value_text() == "–" and card.verdict == "no data"
+    assert card.detail_text() == "no samples of shop_payments_total"
 
 
 def test_gaps_are_inserted_where_polls_are_missing_but_not_for_bucket_aliasing():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.samples import Sample
+from promises import sli
 from promises.config import PromisesConfig
 from promises.evaluate import Evaluator, Status
 from store import Store
@@ -137,3 +138,6 @@ def test_an_error_rate_reads_as_the_share_of_failures_against_the_allowed_share(
     assert s.value == pytest.approx(0.01)  # 1 request in 100 failed: the error rate, not 99 % good
     assert cfg.get("error_rate").line == pytest.approx(0.01)
     assert s.summary().startswith("Error rate 1.0 % over the last 5m, objective ≤ 1.0 % of events")
+    p = cfg.get("error_rate")
+    spark = sli.series(p.events, p.threshold, store, NOW - 600, NOW, 10)
+    assert spark and all(v == pytest.approx(0.01) for _, v in spark)  # the chart shows the error rate too
