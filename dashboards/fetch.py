@@ -63,7 +63,7 @@ def _alert_row(a: OpenAlert) -> dict[str, Any]:
     """An open alert as the pages' tables show it (``labels``: the series' own)."""
     return {"id": a.id, "rule": a.rule, "labels": dict(a.series_labels), "state": a.state,
             "summary": a.annotations.get("summary", ""), "annotations": a.annotations,
-            "severity": a.severity, "value": a.value, "firing_since": a.firing_since,
+            "severity": a.severity, "value": a.value, "firing_since": a.firing_since, "started_at": a.started_at,
             "pending_since": a.pending_since, "last_change": a.last_change, "silenced_by": a.silenced_by,
             "suppressed_by": a.suppressed_by, "muted_reason": a.muted_reason, "acked_by": a.acked_by,
             "acked_at": a.acked_at}

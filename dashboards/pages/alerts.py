@@ -61,7 +61,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
             return [html.Div(msg, className="text-body-secondary"), *missing(msg, theme), "", ""]
         now = fetch.view.end
         rows = [{**a, "target": a["labels"].get("target", ""), "value": format_value(a["value"], a["unit"]),
-                 "since": age(now - (a["firing_since"] or a["pending_since"] or now)),
+                 "since": age(now - (a.get("started_at") or a["firing_since"] or a["pending_since"] or now)),
                  "muted": a["muted_reason"] or (f"silence {a['silenced_by']}" if a["silenced_by"] else ""),
                  "ack": (f"acked by {a['acked_by']}" if a["acked_by"] else
                          dbc.Button("Ack", id={"type": "ack", "id": a["id"]}, size="sm", color="secondary",

@@ -112,8 +112,9 @@ def alert_list(alerts: list[dict[str, Any]], now: float) -> Any:
     rows = [{"severity": a.get("severity") if a.get("state") == "firing"
              else f"{a.get('severity') or 'warning'} · {a.get('state')}", "rule": a.get("rule"),
              "target": a.get("labels", {}).get("target", ""), "summary": a.get("summary", ""),
-             "since": age(now - a["firing_since"]) if a.get("firing_since") else "–",
+             # since the value first crossed, as the messages say, not since it fired
+             "since": age(now - a["started_at"]) if a.get("started_at") else "–",
              "value": format_value(a.get("value"), a.get("unit") or "none")} for a in firing]
     return table(rows, [("severity", "Severity"), ("rule", "Alert"), ("target", "Target"),
-                        ("summary", "Summary"), ("since", "Firing since"), ("value", "Value")],
+                        ("summary", "Summary"), ("since", "Since"), ("value", "Value")],
                  empty="nothing is firing")
