@@ -118,6 +118,32 @@ def dashboard_pages_draw_live_data(port: int) -> None:
             if page != "/alerts":
                 assert drawn > 0, (page, said)
             assert [m for m in said if not any(w in m.lower() for w in allowed_missing)] == [], (page, said)
+            if page == "/":
+                cards_agree_with_alerts(br, port)
+
+
+def cards_agree_with_alerts(br, port: int) -> None:
+    """Issue 15, one truth: a promise card says burning or breached exactly while its alert fires."""
+    def seen() -> tuple[dict[str, str], dict[str, str]]:
+        badges = br.driver.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll('[id^=score-][id$=-badge]')]"
+            ".map(b => [b.id.slice(6, -6), b.innerText.trim()]))")
+        alerts = {a["rule"][len("promise_"):]: a["severity"] for a in get(port, "/api/alerts").json()["alerts"]
+                  if a["rule"].startswith("promise_") and a["state"] in ("firing", "flapping")}
+        return badges, alerts
+
+    for _ in range(3):  # the page and the API are read a moment apart: a change between them is no contradiction
+        badges, alerts = seen()
+        wrong = {p: (b, alerts.get(p)) for p, b in badges.items()
+                 if (b in ("burning", "breached")) != (p in alerts)
+                 or (p in alerts and b != ("breached" if alerts[p] == "critical" else "burning"))}
+        if not wrong:
+            return
+        from tests.dashboards.conftest import wait_rendered
+
+        br.driver.refresh()
+        wait_rendered(br, timeout=30)
+    raise AssertionError(f"promise cards contradict their alerts: {wrong}")
 
 
 @pytest.fixture
