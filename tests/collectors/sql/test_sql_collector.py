@@ -17,6 +17,22 @@ ORDERS = [  # (amount, minutes ago, category)
 PAYMENTS = ["ok", "ok", "failed", "ok", "failed", "ok", "ok", "ok"]  # all within the last 15 minutes
 
 
+@pytest.fixture(autouse=True)
+def _collectors_closed(monkeypatch, make_pg_database):  # torn down before the databases
+    """Every collector a test makes is closed after it, so no connection outlives its test."""
+    made: list[SqlCollector] = []
+    init = SqlCollector.__init__
+
+    def tracked(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(SqlCollector, "__init__", tracked)
+    yield
+    for c in made:
+        c.close()
+
+
 @pytest.fixture
 def shop(make_pg_database) -> str:
     url = make_pg_database("lookout_sql")
