@@ -55,6 +55,10 @@ class Expr(ConfigModel):
         "newest reset, so a restarted server's first delta is not read as the window's."))
     min_samples: int = Field(1, ge=1, description=(
         "Enough samples: and at least this many in the window (rate, increase and delta need 2 anyway)."))
+    only_if: str | None = Field(None, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", description=(
+        "A metric of the same target: the expression's series count only where its newest sample is not 0, "
+        "and elsewhere there is no alert instance at all (`pg_replication_lag_seconds` with "
+        "`only_if: pg_replication_is_replica`: a primary has no replica lag alert)."))
     absent: Literal["no_data", "zero"] = Field("no_data", description=(
         "With `by`: a series of a group that stops reporting while others of the group go on. no_data: the "
         "group is no data (stale). zero: it counts as 0 (a state with no sessions left, a pool with no waiting "

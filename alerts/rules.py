@@ -17,6 +17,28 @@ for absent series. Between the two an empty window is NaN: state kept.
 Samples stamped after ``now`` count as alive too: a collection that started
 after the evaluation read its clock (or a worker whose clock runs ahead) may
 have written a new series' first sample before the evaluation read it.
+
+Too little evidence is NaN as well (issue 15, "no page for nothing"): an
+aggregation over the window (anything but ``last``) is undefined until the
+series' samples in the window reach back ``min_coverage`` of it and number at
+least ``min_samples``. At start, the first sample of a series is not a
+5-minute average, and the first two payments are not a failure ratio: the
+alert keeps its state (ok) instead of going pending on a sliver of the window.
+A counter (``rate``, ``increase``) that dropped was reset -- its server
+restarted, its stats were reset -- and only its samples since the newest
+reset count: the value right after a reset holds an unknown stretch, often a
+cold start (a restarted cache misses everything), so reading it as the
+window's increase made a 0 % hit ratio one second after a restart. Coverage
+then counts from the first sample after the reset.
+
+An expression with ``only_if: METRIC`` keeps only the series of targets whose
+METRIC is non-zero at its newest sample; the others have no alert instance
+(``pg_replication_lag_seconds`` only where ``pg_replication_is_replica``).
+
+A series that stops reporting inside a ``by`` group is no data for the whole
+group unless its expression says ``absent: zero``: then it counts as 0 while
+any series of the group still reports (a state with no sessions left, a pool
+with no waiting clients), as Prometheus' ``sum by`` ignores absent series.
 """
 from __future__ import annotations
 
@@ -41,12 +63,33 @@ class SampleSource(Protocol):
             end: float) -> list[Any]: ...
 
 
-def reduce(points: Points, agg: str, window: float, now: float, stale_after: float = 0.0) -> float | None:
-    """``stale_after``: age of the newest sample past which an empty window is no data (None)."""
+COUNTERS = ("rate", "increase")
+
+
+def since_reset(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The samples since the newest counter reset (a drop) among ``pts``."""
+    start = 0
+    for i in range(1, len(pts)):
+        if pts[i][1] < pts[i - 1][1]:
+            start = i
+    return pts[start:]
+
+
+def reduce(points: Points, agg: str, window: float, now: float, stale_after: float = 0.0,
+           min_coverage: float = 0.0, min_samples: int = 1) -> float | None:
+    """``stale_after``: age of the newest sample past which an empty window is no data (None).
+
+    ``min_coverage``, ``min_samples``: too little evidence is NaN (see the module docstring);
+    ``last`` needs one sample whatever they say.
+    """
     pts = [(t, v) for t, v in points if now - window < t <= now]
     if not pts:
         alive = any(t > now - max(window, stale_after) for t, _ in points)  # incl. after now
         return NAN if alive else None
+    if agg in COUNTERS:
+        pts = since_reset(pts)
+    if agg != "last" and (len(pts) < min_samples or now - pts[0][0] < min_coverage * window):
+        return NAN
     vals = [v for _, v in pts]
     if agg == "last":
         return vals[-1]
@@ -63,7 +106,7 @@ def reduce(points: Points, agg: str, window: float, now: float, stale_after: flo
         return NAN
     if agg == "delta":
         return vals[-1] - vals[0]
-    inc = sum((b - a) if b >= a else b for a, b in zip(vals, vals[1:]))  # a drop is a counter reset
+    inc = vals[-1] - vals[0]  # no reset in pts: since_reset above
     if agg == "increase":
         return inc
     if agg == "rate":
@@ -77,15 +120,28 @@ def _plus(a: float | None, b: float | None) -> float | None:
     return a + b
 
 
-def group(values: Values, by: list[str] | None) -> Values:
+def group(values: Values, by: list[str] | None, absent_zero: bool = False) -> Values:
+    """Sums per ``by`` label set. A stale member (None) makes its group no data, unless
+    ``absent_zero``: then it counts as 0 while another member still reports."""
     if by is None:
         return values
     out: Values = {}
     for labels, v in values.values():
         g = {k: labels[k] for k in by if k in labels}
         key = canonical_labels(g)
-        out[key] = (g, v) if key not in out else (g, _plus(out[key][1], v))
+        if key not in out:
+            out[key] = (g, v)
+        elif absent_zero and (v is None or out[key][1] is None):
+            out[key] = (g, _present_sum(out[key][1], v))
+        else:
+            out[key] = (g, _plus(out[key][1], v))
     return out
+
+
+def _present_sum(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 def stale_after(labels: Mapping[str, str], intervals: Mapping[str, float] | None) -> float:
@@ -100,9 +156,10 @@ def evaluate_expr(expr: Expr, series: Sequence[tuple[dict[str, str], Points]], n
     out: Values = {}
     for labels, points in series:
         if all_match(expr.match, labels):
-            value = reduce(points, expr.agg, expr.window, now, stale_after(labels, intervals))
+            value = reduce(points, expr.agg, expr.window, now, stale_after(labels, intervals),
+                           expr.min_coverage, expr.min_samples)
             out[canonical_labels(labels)] = (dict(labels), value)
-    return group(out, expr.by)
+    return group(out, expr.by, expr.absent == "zero")
 
 
 def _sum(parts: list[Values]) -> Values:
@@ -138,7 +195,14 @@ def fetch(source: SampleSource, expr: Expr, now: float,
     """
     back = max([expr.window] + [STALE_INTERVALS * i for i in (intervals or {}).values()])
     got = source.raw(expr.metric, exact(expr.match) or None, now - back, now + back)
-    return [(dict(sp.series.labels), list(sp.points)) for sp in got]
+    series: list[tuple[dict[str, str], Points]] = [(dict(sp.series.labels), list(sp.points)) for sp in got]
+    if expr.only_if is None:
+        return series
+    # The gate: only the targets whose only_if series says non-zero at its newest sample (a replica).
+    # Its other series are left out, not no data: a primary has no replication lag alert at all.
+    on = {sp.series.labels.get("target", "") for sp in source.raw(expr.only_if, None, now - back, now + back)
+          if sp.points and sp.points[-1][1] != 0}
+    return [(labels, pts) for labels, pts in series if labels.get("target", "") in on]
 
 
 def rule_values(rule: Rule, source: SampleSource, now: float,

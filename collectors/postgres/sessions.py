@@ -15,13 +15,21 @@ LOCK_MODES = ("accesssharelock", "rowsharelock", "rowexclusivelock", "shareupdat
               "sharelock", "sharerowexclusivelock", "exclusivelock", "accessexclusivelock", "sireadlock")
 
 
+def databases(rows: list[list[dict]], ctx: Ctx, at: int) -> list[str]:
+    """The server's databases (the ``ALL_DATABASES`` rows at index ``at``) and the watched ones."""
+    listed = [str(r["datname"]) for r in rows[at]] if len(rows) > at else []
+    return sorted(set(listed) | set(ctx.watched))
+
+
 def activity(rows: list[list[dict]], ctx: Ctx) -> Result:
+    """pg_stat_activity_count and _max_tx_duration for every (database, state), 0 when nobody is
+    in that state: as postgres_exporter, so a rule summing the family never sees a series vanish."""
     groups, oldest = rows[0], rows[1]
     count: dict[tuple, float] = defaultdict(float)
     max_tx: dict[tuple, float] = defaultdict(float)
     by_app: dict[tuple, float] = defaultdict(float)
     waiting: dict[tuple, float] = defaultdict(float)
-    for dat in ctx.watched:
+    for dat in databases(rows, ctx, 2):
         for st in STATES:
             count[(dat, st)] = 0.0
             max_tx[(dat, st)] = 0.0
@@ -64,7 +72,7 @@ def activity(rows: list[list[dict]], ctx: Ctx) -> Result:
 
 def locks(rows: list[list[dict]], ctx: Ctx) -> Result:
     counts, sessions = rows[0], rows[1]
-    per: dict[tuple, float] = {(d, m): 0.0 for d in ctx.watched for m in LOCK_MODES}
+    per: dict[tuple, float] = {(d, m): 0.0 for d in databases(rows, ctx, 2) for m in LOCK_MODES}
     for row in counts:
         key = (row["datname"], row["mode"])
         per[key] = per.get(key, 0.0) + (num(row["count"]) or 0.0)

@@ -37,6 +37,12 @@ def database(version: int) -> list[str]:
     return ["SELECT * FROM pg_stat_database WHERE datname IS NOT NULL ORDER BY datname LIMIT 200"]
 
 
+# Every database, templates included, as postgres_exporter's CROSS JOIN pg_database: the
+# activity and locks families report 0 for each (database, state or mode) nobody is in, so
+# a label set never disappears because its last session ended (issue 15).
+ALL_DATABASES = "SELECT datname FROM pg_database ORDER BY datname LIMIT 200"
+
+
 def activity(version: int) -> list[str]:
     return [
         "SELECT coalesce(datname, '') AS datname, coalesce(state, '') AS state,"
@@ -54,6 +60,7 @@ def activity(version: int) -> list[str]:
         " extract(epoch FROM now() - query_start)::float8 AS query_age, left(query, 500) AS query"
         " FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
         " AND xact_start IS NOT NULL ORDER BY xact_start LIMIT 5",
+        ALL_DATABASES,
     ]
 
 
@@ -69,6 +76,7 @@ def locks(version: int) -> list[str]:
         " extract(epoch FROM now() - a.xact_start)::float8 AS xact_age, left(a.query, 300) AS query"
         " FROM pg_stat_activity a LEFT JOIN blocked b ON b.pid = a.pid"
         " WHERE cardinality(b.blocked_by) > 0 OR a.pid IN (SELECT unnest(blocked_by) FROM blocked) LIMIT 400",
+        ALL_DATABASES,
     ]
 
 
@@ -94,7 +102,10 @@ def wal(version: int) -> list[str]:
 def replication(version: int) -> list[str]:
     slot_extra = ", wal_status, safe_wal_size::float8 AS safe_wal_size" if version >= 130000 else ""
     return [
+        # 0 on a primary, as postgres_exporter's; 0 too on a replica that has replayed all it received:
+        # an idle primary sends no transaction, and the age of the last one replayed is not lag.
         "SELECT pg_is_in_recovery() AS in_recovery, CASE WHEN NOT pg_is_in_recovery() THEN 0"
+        " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
         " ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp())) END::float8 AS lag",
         "SELECT coalesce(application_name, '') AS application_name, coalesce(client_addr::text, '') AS client_addr,"
         " coalesce(state, '') AS state, coalesce(sync_state, '') AS sync_state,"

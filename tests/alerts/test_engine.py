@@ -77,8 +77,8 @@ def test_a_series_that_disappears_raises_a_stale_alert_naming_it(store, clock, m
 
 def test_a_ratio_rule_compares_failures_over_payments(store, clock, make_engine):
     r = {"name": "payment_failures", "ratio": {
-        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 300.0},
-        "denominator": {"metric": "payments_total", "agg": "increase", "window": 300.0}},
+        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 60.0},
+        "denominator": {"metric": "payments_total", "agg": "increase", "window": 60.0}},
         "warning": 0.05, "critical": 0.10}
     engine = make_engine(alerting(r))
     for failed, total in ((0, 0), (3, 50), (9, 100)):
@@ -93,8 +93,8 @@ def test_a_ratio_rule_compares_failures_over_payments(store, clock, make_engine)
 
 def test_a_ratio_below_its_minimum_denominator_is_undefined_and_keeps_state(store, clock, make_engine):
     r = {"name": "payment_failures", "ratio": {
-        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 300.0},
-        "denominator": {"metric": "payments_total", "agg": "increase", "window": 300.0},
+        "numerator": {"metric": "payments_failed_total", "agg": "increase", "window": 60.0},
+        "denominator": {"metric": "payments_total", "agg": "increase", "window": 60.0},
         "min_denominator": 40},
         "warning": 0.05, "critical": 0.10}
     engine = make_engine(alerting(r))

@@ -194,7 +194,7 @@ def test_the_shipped_config_runs_the_live_demo_fires_and_resolves_an_alert_and_s
     on = subprocess.run([sys.executable, "app.py", "scenario", "payment_outage", "--port", str(port)], cwd=ROOT,
                         check=False, capture_output=True, text=True, timeout=30)
     assert on.returncode == 0 and "payment_outage: on" in on.stdout, on.stderr
-    # Firing, or escalated to critical if the normal 2 % of failures happened to cross 5 % before.
+    # Firing, or escalated to critical if the normal 1 % of failures happened to cross 5 % before.
     [fired] = wait_until("the payment alert in the sink", lambda: sink_messages(
         port, "payment_failure_ratio", ("firing", "escalated"), last)[:1], 90, every=2)
     assert fired["title"].startswith(("[FIRING]", "[ESCALATED]"))
