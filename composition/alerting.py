@@ -54,6 +54,8 @@ def attach(runtime: Runtime) -> AlertEngine:
                        PRUNE_SECONDS)
 
     def after_batch(batch: Batch) -> None:
+        if runtime.pipeline.backlog():
+            return  # writing back a backlog: evaluating now would judge windows still missing samples
         names = {s.name for s in batch.samples}
         if leads(runtime, "evaluator", fresh=False) and any(r.metrics() & names for r in engine.config.rules):
             # Non-blocking: when a cycle is running it reads the same samples.
@@ -85,8 +87,8 @@ class _BacklogGate:
 
     A rule over a window whose samples are still in memory would see a gap and
     page "no data", then "resolved" once they land. So while anything waits,
-    every alert keeps its state; the batch listener evaluates each batch as it
-    is written back, and this job catches up as soon as the backlog is gone.
+    every alert keeps its state (the batch listener skips too), and this job
+    catches up as soon as the backlog is gone.
     Said once each way, not every cycle.
     """
 

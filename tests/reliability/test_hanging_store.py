@@ -27,7 +27,18 @@ store: {{url: "{store_url}"}}
 targets:
   - {{name: self-a, kind: process, interval: 1s, timeout: 0.5s}}
   - {{name: self-b, kind: process, interval: 1s, timeout: 0.5s}}
-""" + TARGET_DOWN + slack_receiver()
+""" + TARGET_DOWN + SHORT_WINDOW + slack_receiver()
+
+
+# A rule window (5 s) much shorter than the hang (15 s): before evaluation waited for the
+# backlog, such a gap paged "no data" and "resolved" for targets that were up throughout.
+SHORT_WINDOW = """    - name: target_down_short
+      expr: {metric: lookout_target_up, agg: min, window: 5s}
+      op: "<"
+      critical: 1
+      for: 0s
+      annotations: {summary: "Target {labels[target]} is down (5 s window)"}
+"""
 
 
 def _postgres_processes(pgdata) -> list[psutil.Process]:
