@@ -66,7 +66,8 @@ def test_a_run_that_meets_a_full_server_explains_it_once_and_shortens_every_othe
             fail()
     """)
 
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    # -rN: no short summary, whose line would repeat the message once more where the terminal is wide.
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rN")
 
     result.assert_outcomes(failed=3)
     out = result.stdout.str()
