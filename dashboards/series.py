@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from core.histograms import histogram_quantile
 from store import SeriesRange
 
 
@@ -134,25 +135,6 @@ def weighted_mean(ranges: Iterable[SeriesRange]) -> float | None:
             num += b.avg * b.count
             den += b.count
     return num / den if den else None
-
-
-def histogram_quantile(q: float, buckets: Mapping[float, float]) -> float | None:
-    """Prometheus' histogram_quantile over cumulative ``le`` counts (or rates)."""
-    items = sorted(buckets.items())
-    if not items or items[-1][1] <= 0:
-        return None
-    total = items[-1][1]
-    rank = q * total
-    prev_le, prev_c = 0.0, 0.0
-    for le, c in items:
-        if c >= rank:
-            if math.isinf(le):
-                return prev_le
-            if c == prev_c:
-                return le
-            return prev_le + (le - prev_le) * (rank - prev_c) / (c - prev_c)
-        prev_le, prev_c = le, c
-    return items[-1][0]
 
 
 def quantile_by_ts(ranges: Iterable[SeriesRange], q: float, group: str | None = None
