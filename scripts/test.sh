@@ -23,9 +23,13 @@ echo "test.sh: Python packages (requirements.txt, requirements-dev.txt): a minut
 
 # Peers the tests run for real, from Debian's packages when missing:
 # promtool (exposition lint), PgBouncer (pool collector), Alertmanager
-# (alert forwarding), Chromium and its driver (dashboard browser tests).
+# (alert forwarding), Chromium and its driver (dashboard browser tests), and the
+# exporters Lookout is a drop-in for (side-by-side tests, tests/exporter/peers/).
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
+[ -x /usr/bin/prometheus-postgres-exporter ] || need+=(prometheus-postgres-exporter)
+[ -x /usr/bin/prometheus-redis-exporter ] || need+=(prometheus-redis-exporter)
+[ -x /usr/bin/prometheus-pgbouncer-exporter ] || need+=(prometheus-pgbouncer-exporter)
 [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
