@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["gauge", "counter"]
+# A summary is exposed as Prometheus shapes it: ``x{quantile="0.95"}``, ``x_sum`` and
+# ``x_count`` are three samples of kind "summary" sharing the family name ``x``.
+Kind = Literal["gauge", "counter", "summary"]
 
 
 @dataclass(slots=True)
