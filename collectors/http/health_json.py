@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.http import jsonpath
+from collectors import jsonpath
 from collectors.http.config import HealthMap
 from collectors.http.probe import Fail
 from core.samples import Sample

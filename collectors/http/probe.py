@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 from urllib3 import exceptions as u3
 
-from collectors.http import jsonpath
+from collectors import jsonpath
 from collectors.http.config import HttpTarget, Probe
 from collectors.http.transport import cert_not_after
 

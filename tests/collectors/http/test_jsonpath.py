@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.http import jsonpath
+from collectors import jsonpath
 
 DOC = {"a": {"b": [{"c": 1}, {"c": 2}]}, "x.y": 3}
 
