@@ -3,6 +3,9 @@
     python app.py [--config config.yaml] [--host 127.0.0.1] [--port 8050] [--role all|web|worker]
     python app.py check-config [--config config.yaml]
     python app.py report [--since 7d] [--format html|md] [--out FILE]
+    python app.py metrics [--kind postgres] [--config config.yaml]
+    python app.py discover --postgres DSN --redis URL --app URL [--pgbouncer DSN] [--out FILE]
+    python app.py reload [--config config.yaml]
     python app.py hash-password | hash-token
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from composition import metrics_cli
 from composition.config import Config, load_config
 from composition.runtime import ROLES, Runtime, build_runtime
 from composition.webapp import make_flask_app
@@ -23,6 +27,7 @@ from core.errors import ConfigError
 from core.logs import setup_logging
 from core.masking import mask
 from core.memory import freeze_startup_heap, limit_malloc_arenas
+from discover import cli as discover_cli
 from report import cli as report_cli
 from webauth import cli as auth_cli
 
@@ -38,8 +43,10 @@ def create_app(config: Config, *, role: str = "all", runtime: Runtime | None = N
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="app.py", description="Lookout: health dashboard for a web shop's backend.")
     p.add_argument("command", nargs="?", default="run",
-                   choices=["run", "check-config", "scenario", "report", *auth_cli.COMMANDS],
-                   help="run (default), check-config, scenario NAME [--off] on a running demo, or report")
+                   choices=["run", "check-config", "scenario", "report", "metrics", "discover", "reload",
+                            *auth_cli.COMMANDS],
+                   help="run (default), check-config, scenario NAME [--off] on a running demo, report, "
+                        "metrics (the catalogue), discover (a starter config), reload (a running Lookout)")
     p.add_argument("name", nargs="?", help="scenario name (with the scenario command)")
     p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
     p.add_argument("--host", help="bind address (default: server.host, 127.0.0.1)")
@@ -52,6 +59,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--log-level", default="INFO")
     auth_cli.add_arguments(p)
     report_cli.add_arguments(p)
+    metrics_cli.add_arguments(p)
+    discover_cli.add_arguments(p)
     return p.parse_args(argv)
 
 
@@ -59,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command in auth_cli.COMMANDS:
         return auth_cli.run(args.command)
+    if args.command == "discover":
+        return discover_cli.run(args)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -69,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "report":
         return report_cli.run(config, args)
+    if args.command == "metrics":
+        return metrics_cli.run(config, args)
+    if args.command == "reload":
+        from composition.reload_cli import run as reload
+
+        return reload(config, args)
     if args.command == "scenario":
         from composition.demo_cli import switch_scenario
 

@@ -1,0 +1,1 @@
+"""``python app.py discover``: probe a backend and write a commented starter config."""
