@@ -1,4 +1,4 @@
-"""Command line of ``discover`` (being built: see issue 16)."""
+"""Command line of ``discover`` (being built: see issue 16). ``--out FILE`` is shared with report."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--redis", metavar="URL", help="discover: Redis to probe")
     g.add_argument("--app", metavar="URL", help="discover: base URL of the application")
     g.add_argument("--pgbouncer", metavar="DSN", help="discover: PgBouncer admin console")
-    g.add_argument("--out", dest="discover_out", metavar="FILE", help="discover: write the config here")
 
 
 def run(args: argparse.Namespace) -> int:
