@@ -4,7 +4,8 @@ The alert engine evaluates each promise once per cycle and saves the
 resulting :class:`Status` beside the promise's alert state, so the card, the
 alert, its messages, ``/api/promises`` and the report all read the same
 computation and can never disagree. Long windows change slowly and cost the
-most to read: a window's reading is reused for ``min(5 min, window / 60)``.
+most to read: a window's reading is reused for ``min(5 min, window / 60)``,
+unless it had nothing to judge yet.
 """
 from __future__ import annotations
 
@@ -122,7 +123,10 @@ class Evaluator:
         else:
             assert p.threshold is not None
             got = sli.threshold(p.threshold, self.source, now, window)
-        self._cache[(p.id, window)] = (now, *got)
+        # A window that said nothing yet (a fresh start) is read again next cycle: reusing it would
+        # leave the card on "no data" for minutes after the first samples arrive.
+        if got[0].bad is not None:
+            self._cache[(p.id, window)] = (now, *got)
         return got
 
     def evaluate(self, p: Promise, now: float) -> Status:

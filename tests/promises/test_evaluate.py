@@ -141,3 +141,20 @@ def test_an_error_rate_reads_as_the_share_of_failures_against_the_allowed_share(
     p = cfg.get("error_rate")
     spark = sli.series(p.events, p.threshold, store, NOW - 600, NOW, 10)
     assert spark and all(v == pytest.approx(0.01) for _, v in spark)  # the chart shows the error rate too
+
+
+def test_a_window_that_had_nothing_to_judge_is_read_again_on_the_next_cycle(store, clock):
+    # Issue 15: the 30-day reading taken before the first samples was reused for 5 minutes and the
+    # card said "no data" next to a value. A reading with data is still reused (the cost it saves).
+    cfg = config()
+    p = cfg.get("payment_success")
+    ev = Evaluator(cfg, store)
+    assert ev.evaluate(p, NOW).compliance is None
+    for i, ok in enumerate((0.0, 40.0, 80.0)):
+        store.write_samples(NOW + i * STEP, [Sample("shop_payments_total", ok, {"status": "succeeded"}, "counter"),
+                                             Sample("shop_payments_total", 0.0, {"status": "failed"}, "counter")])
+    later = ev.evaluate(p, NOW + 2 * STEP)
+    assert later.compliance == pytest.approx(1.0)
+    store.write_samples(NOW + 3 * STEP, [Sample("shop_payments_total", 80.0, {"status": "succeeded"}, "counter"),
+                                         Sample("shop_payments_total", 40.0, {"status": "failed"}, "counter")])
+    assert ev.evaluate(p, NOW + 3 * STEP).compliance == pytest.approx(1.0)  # the 30 d reading, reused
