@@ -1,79 +1,86 @@
-"""PgBouncer's admin console: SHOW POOLS, SHOW STATS, SHOW DATABASES.
+"""PgBouncer's admin console under pgbouncer_exporter's names.
 
-Names follow pgbouncer_exporter. Row mapping is pure (rows -> samples); the
-console accepts no transactions, so the connection is autocommit with
-prepared statements off.
+``read()`` runs the SHOW commands the exporter runs; ``samples()`` maps their
+rows to samples (pure: recorded rows in, samples out), with the tables of
+:mod:`collectors.pool.pgbouncer_names`. The console accepts no transactions
+and one command per query, so the connection is autocommit with prepared
+statements off.
+
+Lookout's own console connection is a client like the exporter's: it shows in
+``pgbouncer_used_clients``, the ``pgbouncer`` pool's
+``pgbouncer_pools_client_active_connections`` and in
+``pgbouncer_client_connections`` (there with ``application_name="lookout"``),
+as the exporter's own connection shows in its output.
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from collectors.postgres.rows import Column, mapped, num
+from collectors.pool import pgbouncer_names as names
+from collectors.postgres.rows import mapped, num
 from core.samples import Sample
 
-POOLS: list[Column] = [
-    (c, f"pgbouncer_pools_{m}", "gauge", 1, h) for c, m, h in [
-        ("cl_active", "client_active_connections", "Client connections linked to server connection and able to process queries"),
-        ("cl_waiting", "client_waiting_connections", "Client connections waiting on a server connection"),
-        ("cl_active_cancel_req", "client_active_cancel_connections", "Client connections that have forwarded query cancellations to the server"),
-        ("cl_waiting_cancel_req", "client_waiting_cancel_connections", "Client connections that have not forwarded query cancellations to the server yet"),
-        ("sv_active", "server_active_connections", "Server connections linked to a client connection"),
-        ("sv_active_cancel", "server_active_cancel_connections", "Server connections that are currently forwarding a cancel request"),
-        ("sv_being_canceled", "server_being_canceled_connections", "Servers waiting for in-flight cancel requests to complete"),
-        ("sv_idle", "server_idle_connections", "Server connections idle and ready for a client query"),
-        ("sv_used", "server_used_connections", "Server connections idle more than server_check_delay"),
-        ("sv_tested", "server_testing_connections", "Server connections currently running server_reset_query or server_check_query"),
-        ("sv_login", "server_login_connections", "Server connections currently in the process of logging in"),
-        ("maxwait", "client_maxwait_seconds", "Age of oldest unserved client connection"),
-    ]
-]
-# SHOW STATS names its totals total_*; SHOW STATS_TOTALS (and the exporter) without the prefix.
-_STATS = [
-    ("query_count", "queries_pooled_total", 1, "Total number of SQL queries pooled"),
-    ("xact_count", "sql_transactions_pooled_total", 1, "Total number of SQL transactions pooled"),
-    ("received", "received_bytes_total", 1, "Total volume in bytes of network traffic received by pgbouncer"),
-    ("sent", "sent_bytes_total", 1, "Total volume in bytes of network traffic sent by pgbouncer"),
-    ("query_time", "queries_duration_seconds_total", 1e-6, "Total number of seconds spent by pgbouncer when actively connected to PostgreSQL, executing queries"),
-    ("xact_time", "server_in_transaction_seconds_total", 1e-6, "Total number of seconds spent by pgbouncer when connected to PostgreSQL in a transaction"),
-    ("wait_time", "client_wait_seconds_total", 1e-6, "Time spent by clients waiting for a server in seconds"),
-]
-STATS: list[Column] = [(f"total_{c}", f"pgbouncer_stats_{m}", "counter", s, h) for c, m, s, h in _STATS] + [
-    (c, f"pgbouncer_stats_{m}", "counter", s, h) for c, m, s, h in _STATS]
-DATABASES: list[Column] = [
-    ("pool_size", "pgbouncer_databases_pool_size", "gauge", 1, "Maximum number of server connections"),
-    ("reserve_pool", "pgbouncer_databases_reserve_pool", "gauge", 1, "Maximum number of additional connections for this database"),
-    ("max_connections", "pgbouncer_databases_max_connections", "gauge", 1, "Maximum number of allowed connections for this database"),
-    ("current_connections", "pgbouncer_databases_current_connections", "gauge", 1, "Current number of connections for this database"),
-    ("paused", "pgbouncer_databases_paused", "gauge", 1, "1 if this database is currently paused, else 0"),
-    ("disabled", "pgbouncer_databases_disabled", "gauge", 1, "1 if this database is currently disabled, else 0"),
-]
+COMMANDS = ("VERSION", "LISTS", "CONFIG", "CLIENTS", "POOLS", "STATS_TOTALS", "DATABASES")
+APPLICATION_NAME = "lookout"
+
+
+def connect(dsn: str, timeout: float) -> psycopg.Connection:
+    """A console connection named ``lookout`` (unless the DSN names one)."""
+    params: dict[str, Any] = psycopg.conninfo.conninfo_to_dict(dsn)
+    params.setdefault("application_name", APPLICATION_NAME)
+    params.setdefault("connect_timeout", max(1, int(timeout)))
+    return psycopg.connect(autocommit=True, prepare_threshold=None, **params)
 
 
 def read(conn: psycopg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every SHOW command, keyed by the command in lower case."""
     out = {}
-    for what in ("POOLS", "STATS", "DATABASES"):
-        with conn.cursor(row_factory=dict_row) as cur:
+    with conn.cursor(row_factory=dict_row) as cur:
+        for what in COMMANDS:
             cur.execute(f"SHOW {what}")
             out[what.lower()] = cur.fetchall()
     return out
 
 
-def samples(data: dict[str, list[dict]]) -> tuple[list[Sample], list[dict]]:
+def _label(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _keyed(rows: list[dict[str, Any]], key: str, value: str,
+           table: Mapping[str, tuple[str, str]]) -> list[Sample]:
+    """SHOW LISTS / SHOW CONFIG: one row per name; only the names in ``table``."""
+    out = []
+    for r in rows:
+        metric = table.get(r[key])
+        v = num(r[value]) if metric else None
+        if metric and v is not None:
+            out.append(Sample(metric[0], v, help=metric[1]))
+    return out
+
+
+def samples(data: Mapping[str, list[dict[str, Any]]]) -> tuple[list[Sample], list[dict]]:
     """pgbouncer_* samples and, per pool, {pool, in_use, max, waiting} for the derived series."""
-    out: list[Sample] = []
+    out: list[Sample] = [Sample(names.VERSION[0], 1.0, {"version": _label(r["version"])}, help=names.VERSION[1])
+                         for r in data.get("version", [])]
+    out += _keyed(data.get("lists", []), "list", "items", names.LISTS)
+    out += _keyed(data.get("config", []), "key", "value", names.CONFIG)
+    clients = Counter(tuple(_label(c.get(k)) for k in names.CLIENT_LABELS) for c in data.get("clients", []))
+    out += [Sample(names.CLIENTS[0], float(n), dict(zip(names.CLIENT_LABELS, key, strict=True)),
+                   help=names.CLIENTS[1]) for key, n in sorted(clients.items())]
     sizes = {}
-    for d in data["databases"]:
-        lab = {k: "" if d.get(k) is None else str(d[k]) for k in ("name", "host", "port", "database", "force_user", "pool_mode")}
-        out += mapped(d, DATABASES, lab)
+    for d in data.get("databases", []):
+        out += mapped(d, names.DATABASES, {k: _label(d.get(k)) for k in names.DATABASE_LABELS})
         sizes[d["name"]] = num(d.get("pool_size"))
-    for s in data["stats"]:
-        out += mapped(s, STATS, {"database": s["database"]})
+    for s in data.get("stats_totals", []):
+        out += mapped(s, names.STATS, {"database": _label(s["database"])})
     pools = []
-    for p in data["pools"]:
-        out += mapped(p, POOLS, {"database": p["database"], "user": p["user"]})
+    for p in data.get("pools", []):
+        out += mapped(p, names.POOLS, {"database": _label(p["database"]), "user": _label(p["user"])})
         if p["database"] == "pgbouncer":  # the admin console itself
             continue
         pools.append({"pool": f"pgbouncer/{p['database']}/{p['user']}", "in_use": num(p["sv_active"]),
