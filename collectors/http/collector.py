@@ -13,6 +13,11 @@ its outcome: a refused connection or a failed assertion is that probe's
 ``success=0``, not a failure of the collector (as Prometheus' ``up`` means
 "the scrape ran"). Alert on probe success.
 
+A health document is mapped whatever its status code (``lookout_http_probe_status_code``
+says which); a configured JSON path that matches nothing fails the probe with
+``reason="mapping_miss"`` (what did match is still reported), counts in
+``lookout_mapping_misses_total{probe,path}`` and is logged once (collectors.jsonpath.Misses).
+
 Where people look, a failing probe is not hidden behind that ``up``: every poll
 writes the ``probes`` document, ``{probe: {"ok", "reason", "error", "url", ...}}``,
 in the same store transaction as the target's status. A target whose last
@@ -24,6 +29,7 @@ runs probes may publish this document with the same shape.
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable
@@ -33,11 +39,14 @@ import requests
 
 from collectors.base import Collector
 from collectors.http.config import HttpTarget, Probe
-from collectors.http.health_json import health_samples
+from collectors.http.health_json import map_health
 from collectors.http.probe import Fail, ProbeResult, run_probe, unexpected
 from collectors.http.prom_scrape import PromScraper
 from collectors.http.transport import TimedAdapter
+from collectors.jsonpath import Misses
 from core.samples import Sample
+
+log = logging.getLogger("lookout.collectors.http")
 
 _BUDGET_SHARE = 0.9
 _MIN_PROBE_BUDGET = 0.05
@@ -77,9 +86,11 @@ class HttpCollector(Collector):
         super().__init__(target, **kw)
         self.session: requests.Session | None = None
         reserved = set(target.labels)
-        self.scrapers = {p.name: PromScraper(p.name, p.prometheus, reserved) for p in target.probes if p.prometheus}
+        self.scrapers = {p.name: PromScraper(p.name, p.prometheus, reserved, target.error_status)
+                         for p in target.probes if p.prometheus}
         self.cache = {p.name: {"hit": 0, "miss": 0} for p in target.probes if p.cache_header}
         self.prev_cache: tuple[int, int] = (0, 0)
+        self.misses = Misses(target.name, log)
 
     def close(self) -> None:
         if self.session is not None:
@@ -105,34 +116,43 @@ class HttpCollector(Collector):
             out.extend(extra)
             docs[probe.name] = doc
         out.extend(self._cache_samples())
+        out.extend(self.misses.samples())
         self.documents["probes"] = docs
         return out
 
     def _extras(self, probe: Probe, res: ProbeResult) -> tuple[list[Sample], dict[str, Any]]:
-        """Health and Prometheus mapping of a response; their failures fail the probe."""
+        """Cache headers, health and Prometheus mapping of a response; their failures fail the probe."""
         samples: list[Sample] = []
         doc: dict[str, Any] = {}
-        if probe.cache_header and res.headers:
-            value = next((v for k, v in res.headers.items() if k.lower() == probe.cache_header.lower()), None)
-            outcome = _cache_outcome(value, probe)
-            doc["cache"] = outcome
-            if outcome:
-                self.cache[probe.name][outcome] += 1
-        if res.ok:
+        if probe.cache_header:
+            outcomes = [self._count_cache(probe, part) for part in (res.parts or [res])]
+            doc["cache"] = outcomes[0] if not res.parts else {
+                o or "unknown": outcomes.count(o) for o in dict.fromkeys(outcomes)}
+        if res.parts:
+            doc["requests"] = [{"url": p.url, "ok": p.ok, "status": p.status or None, "error": p.error}
+                               for p in res.parts]
+        if probe.health is not None and res.answered:
+            samples += map_health(probe.name, probe.health, res, doc, self.misses)
+        if probe.prometheus is not None and res.ok:
             try:
-                if probe.health is not None:
-                    s, doc["health"] = health_samples(probe.name, res.json(), probe.health)
-                    samples += s
-                if probe.prometheus is not None:
-                    ctype = res.headers.get("Content-Type", res.headers.get("content-type", ""))
-                    s, doc["metrics"] = self.scrapers[probe.name].scrape(res.body, ctype, time.monotonic())
-                    samples += s
+                ctype = res.headers.get("Content-Type", res.headers.get("content-type", ""))
+                s, doc["metrics"] = self.scrapers[probe.name].scrape(res.body, ctype, time.monotonic())
+                samples += s
             except Fail as exc:
                 res.fail(exc.reason, str(exc))
             except Exception as exc:  # noqa: BLE001 - a mapping bug fails this probe, not the target
                 res.fail(*unexpected(probe.name, exc))
         doc.update(_result_doc(res))
         return samples, doc
+
+    def _count_cache(self, probe: Probe, res: ProbeResult) -> str | None:
+        if not res.headers or probe.cache_header is None:
+            return None
+        value = next((v for k, v in res.headers.items() if k.lower() == probe.cache_header.lower()), None)
+        outcome = _cache_outcome(value, probe)
+        if outcome:
+            self.cache[probe.name][outcome] += 1
+        return outcome
 
     def _probe_samples(self, res: ProbeResult) -> list[Sample]:
         labels = {"probe": res.name}
@@ -143,7 +163,7 @@ class HttpCollector(Collector):
                    help="HTTP status of the final response; 0 when there was none."),
             Sample("lookout_http_probe_redirects", float(res.redirects), labels,
                    help="Redirects followed by the probe."),
-            Sample("lookout_http_probe_body_bytes", float(len(res.body)), labels,
+            Sample("lookout_http_probe_body_bytes", float(res.nbytes), labels,
                    help="Bytes of (decoded) body read from the final response."),
         ]
         for attr, phase in _PHASES:
@@ -186,7 +206,7 @@ def _result_doc(res: ProbeResult) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "url": res.url, "ok": res.ok, "reason": res.reason, "error": res.error, "status": res.status or None,
         "redirects": res.redirects, "total_seconds": round(res.total, 6),
-        "connect_seconds": res.tcp, "tls_seconds": res.tls, "body_bytes": len(res.body),
+        "connect_seconds": res.tcp, "tls_seconds": res.tls, "body_bytes": res.nbytes,
     }
     if res.cert_expires_at is not None:
         doc["tls_cert_days_to_expiry"] = round((res.cert_expires_at - time.time()) / 86400, 2)

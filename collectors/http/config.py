@@ -17,6 +17,11 @@ A target holds a list of probes, or one probe written inline::
           url: /api/health
           health: {dependencies: $.checks, status: status, latency: latency_ms, latency_unit: ms}
         - {name: metrics, url: /metrics, prometheus: {allow: [http_, shop_]}}
+        - {name: products, urls: [/api/products/1, /api/products/2], cache_header: X-Cache}
+      error_status: [5xx, 402]       # what counts as an error (default 5xx)
+
+Paths are read by ``collectors.jsonpath`` (``$.a.b[0]`` or ``a.b.0``) and checked
+here, so a malformed one is a config error at its key.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from collectors.jsonpath import PathText
 from core.configmodel import ConfigModel
 from core.durations import Duration
 from core.targets import TargetBase
@@ -33,20 +39,39 @@ _PROBE_NAME = r"^[A-Za-z][A-Za-z0-9_.:-]*$"
 _STATUS = re.compile(r"^[1-5](xx|\d\d)$")
 
 
+def status_matches(code: int | str, patterns: list[int | str]) -> bool:
+    """Whether an HTTP status (``402`` or ``"402"``) is one of ``patterns`` (``402``, ``"4xx"``)."""
+    code = str(code)
+    for s in patterns:
+        s = str(s).lower()
+        if s == code or (s.endswith("xx") and code[:1] == s[0] and len(code) == 3):
+            return True
+    return False
+
+
+def _check_statuses(v: list[int | str]) -> list[int | str]:
+    for s in v:
+        if not _STATUS.match(str(s).lower()):
+            raise ValueError(f"{s!r} is not a status code or class (use 200 or 2xx)")
+    return v
+
+
 class JsonExpect(ConfigModel):
-    path: str = Field(description="JSON path, e.g. `$.status` or `$.items[0].id`.")
+    path: PathText = Field(description="JSON path, e.g. `$.status`, `$.items[0].id` or `items.0.id`.")
     equals: Any = Field(None, description="Expected value; omitted: the path must exist.")
 
 
 class HealthMap(ConfigModel):
-    dependencies: str = Field("$.checks", description="Path to an object (name -> entry) or a list of entries.")
-    name: str = Field("name", description="Path of the dependency name inside an entry (for lists).")
-    status: str = Field("status", description="Path of the status inside an entry.")
+    dependencies: PathText = Field("$.checks",
+                                   description="Path to an object (name -> entry) or a list of entries.")
+    name: PathText = Field("name", description="Path of the dependency name inside an entry (for lists).")
+    status: PathText = Field("status", description="Path of the status inside an entry.")
     up_values: list[Any] = Field(default_factory=lambda: ["ok", "up", "pass", "passing", "healthy", True],
                                  description="Statuses that mean up (strings compared case-insensitively).")
-    latency: str | None = Field(None, description="Path of the timing inside an entry, e.g. `latency_ms`.")
+    latency: PathText | None = Field(None, description="Path of the timing inside an entry, e.g. `latency_ms`.")
     latency_unit: Literal["s", "ms", "us"] = Field("s", description="Unit of the timing in the document.")
-    overall: str | None = Field(None, description="Path of the document's overall status, e.g. `$.status`.")
+    overall: PathText | None = Field(None,
+                                     description="Path of the document's overall status, e.g. `$.status`.")
 
 
 class PromScrape(ConfigModel):
@@ -86,7 +111,10 @@ class PromScrape(ConfigModel):
 
 class Probe(ConfigModel):
     name: str = Field(pattern=_PROBE_NAME, description="Becomes the `probe` label.")
-    url: str = Field(description="Absolute URL, or a path relative to the target's `base_url`.")
+    url: str | None = Field(None, description="Absolute URL, or a path relative to the target's `base_url`.")
+    urls: list[str] = Field(default_factory=list, description=(
+        "Several URLs requested each poll instead of `url` (e.g. product pages, so a cache-header ratio "
+        "counts several lookups a poll); the probe succeeds when every one does."))
     method: str = Field("GET", pattern=r"^[A-Z]+$", description="HTTP method, upper case.")
     headers: dict[str, str] = Field(default_factory=dict,
                                     description="Added over the target's headers; secrets as ${ENV}.")
@@ -114,17 +142,23 @@ class Probe(ConfigModel):
     @field_validator("expect_status")
     @classmethod
     def _statuses(cls, v: list[int | str]) -> list[int | str]:
-        for s in v:
-            if not _STATUS.match(str(s).lower()):
-                raise ValueError(f"{s!r} is not a status code or class (use 200 or 2xx)")
-        return v
+        return _check_statuses(v)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> Probe:
+        if (self.url is None) == (not self.urls):
+            raise ValueError("give exactly one of url or urls")
+        if self.urls and (self.health is not None or self.prometheus is not None):
+            raise ValueError("health and prometheus read one document: use url, not urls")
+        return self
+
+    @property
+    def url_list(self) -> list[str]:
+        """The URLs as written (``url`` or ``urls``)."""
+        return [self.url] if self.url is not None else list(self.urls)
 
     def status_ok(self, code: int) -> bool:
-        for s in self.expect_status:
-            s = str(s).lower()
-            if s == str(code) or (s.endswith("xx") and str(code)[0] == s[0]):
-                return True
-        return False
+        return status_matches(code, self.expect_status)
 
 
 _PROBE_KEYS = set(Probe.model_fields) - {"name"}
@@ -137,12 +171,24 @@ class HttpTarget(TargetBase):
     keep_alive: bool = Field(False, description="Reuse connections between polls (then connect time is "
                                                 "reported only when a probe opened one).")
     probes: list[Probe] = Field(min_length=1, description="The probes, run one after another each poll.")
+    error_status: list[int | str] = Field(default_factory=lambda: list[int | str](["5xx"]), description=(
+        "Statuses that count as errors, e.g. `[5xx, 402]`: in the application's error ratio "
+        "(`lookout_http_app_error_ratio`) and for probes: a code named here exactly fails a probe whose "
+        "`expect_status` accepts it only by class (402 with `4xx`)."))
+
+    @field_validator("error_status")
+    @classmethod
+    def _error_statuses(cls, v: list[int | str]) -> list[int | str]:
+        return _check_statuses(v)
+
+    def is_error(self, code: int | str) -> bool:
+        return status_matches(code, self.error_status)
 
     @model_validator(mode="before")
     @classmethod
     def _single_probe_inline(cls, data: Any) -> Any:
         # A lone probe reads best with its keys on the target itself.
-        if isinstance(data, dict) and "probes" not in data and "url" in data:
+        if isinstance(data, dict) and "probes" not in data and ("url" in data or "urls" in data):
             data = dict(data)
             # headers and timeout stay on the target, which bounds its only probe anyway
             probe = {k: data.pop(k) for k in list(data) if k in _PROBE_KEYS - {"headers", "timeout"}}
@@ -157,11 +203,18 @@ class HttpTarget(TargetBase):
         if dupes:
             raise ValueError(f"duplicate probe names: {', '.join(dupes)}")
         for p in self.probes:
-            if "://" not in p.url and not self.base_url:
-                raise ValueError(f"probe {p.name!r}: url {p.url!r} is a path but the target has no base_url")
+            for url in p.url_list:
+                if "://" not in url and not self.base_url:
+                    raise ValueError(f"probe {p.name!r}: url {url!r} is a path but the target has no base_url")
         return self
 
+    def probe_urls(self, probe: Probe) -> list[str]:
+        return [self.absolute(u) for u in probe.url_list]
+
     def probe_url(self, probe: Probe) -> str:
-        if "://" in probe.url:
-            return probe.url
-        return self.base_url.rstrip("/") + "/" + probe.url.lstrip("/")  # type: ignore[union-attr]
+        return self.absolute(probe.url_list[0])
+
+    def absolute(self, url: str) -> str:
+        if "://" in url:
+            return url
+        return self.base_url.rstrip("/") + "/" + url.lstrip("/")  # type: ignore[union-attr]

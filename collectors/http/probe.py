@@ -11,6 +11,12 @@ check that unless asked), a reply that is not HTTP is ``invalid_response``
 whatever exception the library wraps it in, and an error the library raises
 that no reason covers (a bug of a library or of Lookout) is ``reason="error"``
 with a sentence naming the probe, never the library's message alone.
+
+A probe with ``urls:`` requests each in turn within its budget and reports as
+one probe: it succeeds when every request does (the first failure, naming its
+URL, is the probe's reason and error); its durations are those of its slowest
+request, its body bytes and redirects the sums; ``parts`` keeps each answer
+(their cache headers are each counted).
 """
 from __future__ import annotations
 
@@ -36,6 +42,8 @@ log = logging.getLogger("lookout.collectors.http")
 _CHUNK = 64 * 1024
 _SHOWN = 80  # characters of a hostile reply quoted in an error
 _CROSS_HOST_DROP = ("authorization", "cookie", "proxy-authorization")
+# Failure reasons that still leave a complete answer to read (a 503 health document).
+_ANSWERED = (None, "status", "keyword", "json_assertion", "mapping_miss")
 
 
 @dataclass
@@ -53,7 +61,18 @@ class ProbeResult:
     cert_expires_at: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    body_size: int | None = None    # of several requests: the sum (body itself is then empty)
+    parts: list[ProbeResult] = field(default_factory=list)
     _json: Any = None
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body) if self.body_size is None else self.body_size
+
+    @property
+    def answered(self) -> bool:
+        """A whole answer was read (whatever its status): its body can be mapped."""
+        return self.status > 0 and self.reason in _ANSWERED
 
     def fail(self, reason: str, error: str) -> ProbeResult:
         self.ok, self.reason, self.error = False, reason, error
@@ -88,13 +107,45 @@ def safe_url(url: str) -> str:
 
 
 def run_probe(session: requests.Session, target: HttpTarget, probe: Probe, budget: float) -> ProbeResult:
-    url = target.probe_url(probe)
+    urls = target.probe_urls(probe)
+    if len(urls) == 1:
+        return _run_one(session, target, probe, urls[0], budget)
+    deadline = time.perf_counter() + budget
+    parts = []
+    for url in urls:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            parts.append(ProbeResult(probe.name, safe_url(url)).fail(
+                "timeout", "not requested: the earlier URLs used up the probe's timeout"))
+        else:
+            parts.append(_run_one(session, target, probe, url, remaining))
+    return combine(probe.name, parts)
+
+
+def combine(name: str, parts: list[ProbeResult]) -> ProbeResult:
+    """One probe's result from its requests (see the module docstring)."""
+    failed = next((p for p in parts if not p.ok), None)
+    first = failed or parts[-1]
+    res = ProbeResult(name, first.url, ok=failed is None, status=first.status, parts=parts,
+                      redirects=sum(p.redirects for p in parts), body_size=sum(p.nbytes for p in parts),
+                      total=max(p.total for p in parts))
+    if failed is not None:
+        res.reason, res.error = failed.reason, f"{failed.url}: {failed.error}"
+    for attr in ("tcp", "tls"):
+        values = [getattr(p, attr) for p in parts if getattr(p, attr) is not None]
+        setattr(res, attr, max(values) if values else None)
+    expiries = [p.cert_expires_at for p in parts if p.cert_expires_at is not None]
+    res.cert_expires_at = min(expiries) if expiries else None
+    return res
+
+
+def _run_one(session: requests.Session, target: HttpTarget, probe: Probe, url: str, budget: float) -> ProbeResult:
     res = ProbeResult(probe.name, safe_url(url))
     t0 = time.perf_counter()
     try:
         _fetch(session, target, probe, url, t0 + budget, res)
         res.ok = True
-        check(probe, res)
+        check(probe, res, target.error_status)
     except Fail as exc:
         res.fail(exc.reason, str(exc))
     except requests.RequestException as exc:
@@ -182,11 +233,20 @@ def _read_capped(resp: requests.Response, cap: int, deadline: float) -> bytes:
     return bytes(buf)
 
 
-def check(probe: Probe, res: ProbeResult) -> None:
-    """Status, keyword and JSON assertions, in that order; raises Fail."""
+def check(probe: Probe, res: ProbeResult, error_status: list[int | str] | None = None) -> None:
+    """Status, keyword and JSON assertions, in that order; raises Fail.
+
+    A status must be accepted by ``expect_status``; and a code the target's
+    ``error_status`` names exactly fails even so, unless ``expect_status`` names it
+    exactly too: with ``expect_status: [2xx, 4xx]`` and ``error_status: [5xx, 402]``
+    a 402 fails, with ``expect_status: [402]`` it passes.
+    """
     if not probe.status_ok(res.status):
         want = ", ".join(str(s) for s in probe.expect_status)
         raise Fail("status", f"status {res.status}, expected {want}")
+    if error_status and _named(res.status, error_status) and not _named(res.status, probe.expect_status):
+        errors = ", ".join(str(s) for s in error_status)
+        raise Fail("status", f"status {res.status} counts as an error (error_status: {errors})")
     if probe.expect_keyword is not None and probe.expect_keyword.encode() not in res.body:
         raise Fail("keyword", f"body does not contain {probe.expect_keyword!r}")
     if probe.expect_json is not None:
@@ -194,9 +254,13 @@ def check(probe: Probe, res: ProbeResult) -> None:
         try:
             got = jsonpath.get(res.json(), exp.path)
         except jsonpath.PathError as exc:
-            raise Fail("json_assertion", str(exc)) from None
+            raise Fail("json_assertion", f"expect_json: {exc}") from None
         if exp.equals is not None and got != exp.equals:
             raise Fail("json_assertion", f"{exp.path} is {got!r}, expected {exp.equals!r}")
+
+
+def _named(code: int, statuses: list[int | str]) -> bool:
+    return str(code) in {str(s) for s in statuses}
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -8,11 +8,15 @@ Prometheus does), at most ``max_series`` of them.
 From the request-duration histogram and the request counter, per route and
 over the window between two polls (the first poll only sets the baseline):
 
-- ``lookout_http_app_request_duration_seconds{probe,route,quantile}``:
-  histogram_quantile on bucket deltas (``route="*"``: all routes together);
+- ``lookout_http_app_request_duration_seconds{probe,route}``: a summary, as a
+  client library's summary with a max age would expose it: the quantile
+  samples are histogram_quantile on the bucket deltas of the window, ``_sum``
+  and ``_count`` the histogram's cumulative sum and count (``route="*"``: all
+  routes together);
 - ``lookout_http_app_requests_per_second{probe,route}``;
-- ``lookout_http_app_error_ratio{probe,route}``: 5xx over all; absent when
-  the window saw no request.
+- ``lookout_http_app_error_ratio{probe,route}``: requests whose status is one
+  of the target's ``error_status`` (default 5xx) over all; absent when the
+  window saw no request.
 
 Requests per second and the error ratio have a ``route="*"`` series too
 (every route's requests together, not a mean of per-route ratios), as the
@@ -27,20 +31,25 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.http.config import PromScrape
+from collectors.http.config import PromScrape, status_matches
 from collectors.http.probe import Fail
 from collectors.http.quantiles import bucket_quantile, deltas
 from core.samples import Sample
 
 _COUNTER_TYPES = {"counter", "histogram", "summary", "gaugehistogram"}
 _ALL = "*"
+_DURATION = "lookout_http_app_request_duration_seconds"
+_DURATION_HELP = ("Application request latency per route: quantiles over the window between polls "
+                  "(histogram_quantile on bucket deltas), sum and count since the application started.")
 
 
 class PromScraper:
     """Keeps the previous poll's bucket and request counters of one probe."""
 
-    def __init__(self, probe: str, cfg: PromScrape, reserved_labels: set[str]) -> None:
+    def __init__(self, probe: str, cfg: PromScrape, reserved_labels: set[str],
+                 error_status: list[int | str] | None = None) -> None:
         self.probe, self.cfg = probe, cfg
+        self.error_status: list[int | str] = error_status if error_status is not None else ["5xx"]
         self.reserved = reserved_labels | {"target"}
         self.allow_rx = [re.compile(r) for r in cfg.allow_regex]
         self.deny_rx = [re.compile(r) for r in cfg.deny_regex]
@@ -67,7 +76,8 @@ class PromScraper:
         out: list[Sample] = []
         series = 0
         buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
-        requests: dict[str, dict[str, float]] = defaultdict(lambda: {"all": 0.0, "5xx": 0.0})
+        requests: dict[str, dict[str, float]] = defaultdict(lambda: {"all": 0.0, "errors": 0.0})
+        totals: dict[str, dict[str, float]] = defaultdict(lambda: {"sum": 0.0, "count": 0.0})
         hist, counter = self.cfg.histogram, self.cfg.counter.removesuffix("_total")
         counted = {f.name for f in families if f.type in _COUNTER_TYPES}
         for fam in families:
@@ -77,11 +87,13 @@ class PromScraper:
             for s in fam.samples:
                 if fam.name == hist and s.name.endswith("_bucket") and "le" in s.labels:
                     buckets[self._route(s.labels)][float(s.labels["le"])] += s.value
+                elif fam.name == hist and s.name in (f"{hist}_sum", f"{hist}_count"):
+                    totals[self._route(s.labels)][s.name.rsplit("_", 1)[1]] += s.value
                 elif fam.name == counter and fam.type == "counter" and s.name.endswith("_total"):
                     r = requests[self._route(s.labels)]
                     r["all"] += s.value
-                    if self._status(s.labels).startswith("5"):
-                        r["5xx"] += s.value
+                    if status_matches(self._status(s.labels), self.error_status):
+                        r["errors"] += s.value
                 if not self.cfg.export or (counter_kind and s.name.endswith("_created")):
                     continue
                 if not self.wanted(fam.name, s.name):
@@ -104,6 +116,7 @@ class PromScraper:
             doc["warning"] = f"{series} series exceed max_series {self.cfg.max_series}; {dropped} dropped"
         routes, stats = self._window(buckets, requests, now)
         out.extend(stats)
+        out.extend(self._totals(totals))
         doc["routes"] = routes
         return out, doc
 
@@ -133,7 +146,7 @@ class PromScraper:
         elapsed = now - prev_t
         windows = {route: deltas(cur, prev_r.get(route, {})) or {} for route, cur in requests.items()}
         if len(windows) > 1:
-            windows[_ALL] = {k: sum(d.get(k, 0.0) for d in windows.values()) for k in ("all", "5xx")}
+            windows[_ALL] = {k: sum(d.get(k, 0.0) for d in windows.values()) for k in ("all", "errors")}
         for route, d in windows.items():
             labels = {"probe": self.probe, "route": route}
             if elapsed > 0:
@@ -142,11 +155,11 @@ class PromScraper:
                 out.append(Sample("lookout_http_app_requests_per_second", rate, labels,
                                   help="Requests per second the application counted, over the window between polls."))
             if d.get("all", 0.0) > 0:
-                ratio = d["5xx"] / d["all"]
+                ratio = d.get("errors", 0.0) / d["all"]
                 routes[route]["error_ratio"] = ratio
                 out.append(Sample("lookout_http_app_error_ratio", ratio, labels,
-                                  help="Share of the application's requests answered 5xx, "
-                                       "over the window between polls."))
+                                  help="Share of the application's requests answered with an error status "
+                                       "(the target's error_status, default 5xx), over the window between polls."))
         return dict(routes), out
 
     def _quantiles(self, route: str, delta: dict[float, float], routes: dict) -> list[Sample]:
@@ -157,8 +170,13 @@ class PromScraper:
             if math.isnan(v):
                 continue  # no request in the window: no latency, not zero
             routes[route][f"p{q * 100:g}"] = v
-            out.append(Sample("lookout_http_app_request_duration_seconds", v,
-                              {"probe": self.probe, "route": route, "quantile": f"{q:g}"},
-                              help="Application request latency quantile per route over the window between polls "
-                                   "(histogram_quantile on bucket deltas)."))
+            out.append(Sample(_DURATION, v, {"probe": self.probe, "route": route, "quantile": f"{q:g}"},
+                              "summary", _DURATION_HELP))
         return out
+
+    def _totals(self, totals: dict[str, dict[str, float]]) -> list[Sample]:
+        """The summary's ``_sum`` and ``_count``: the histogram's own, cumulative (all routes: their sum)."""
+        if len(totals) > 1:
+            totals = {**totals, _ALL: {k: sum(t[k] for t in totals.values()) for k in ("sum", "count")}}
+        return [Sample(f"{_DURATION}_{part}", t[part], {"probe": self.probe, "route": route}, "summary",
+                       _DURATION_HELP) for route, t in totals.items() for part in ("sum", "count")]

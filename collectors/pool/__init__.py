@@ -12,9 +12,17 @@ Derived: ``lookout_pool_utilization_ratio{pool}`` (in use / max),
 max_connections. A failing source is reported by
 ``lookout_pool_source_up{source}`` 0 and the ``pool_errors`` document; the
 target fails only when every source fails.
+
+An application pool's field that matches nothing (or no number) leaves its
+source up with the values that did map, counts in
+``lookout_mapping_misses_total{probe=<app pool>,path}``, is logged once, and
+makes the target *failing* with that error in ``/api/targets``: each source
+is an entry of the ``probes`` document (api.probes), ``ok`` false with reason
+``down`` or ``mapping_miss``.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Literal
@@ -23,13 +31,17 @@ import psycopg
 import requests
 from pydantic import Field, model_validator
 
+from collectors import jsonpath
 from collectors.base import Collector, CollectorError
-from collectors.pool import app, pgbouncer
+from collectors.jsonpath import Misses
+from collectors.pool import app, pgbouncer, pgbouncer_names
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.rows import num
 from core.configmodel import ConfigModel
-from core.samples import Sample
+from core.samples import Batch, Sample
 from core.targets import TargetBase
+
+log = logging.getLogger("lookout.collectors.pool")
 
 
 class PgBouncerSource(ConfigModel):
@@ -40,8 +52,9 @@ class AppPool(ConfigModel):
     name: str = Field(description="Pool name; the `pool` label.")
     url: str | None = Field(None, description="HTTP JSON endpoint reporting the pool.")
     metrics_url: str | None = Field(None, description="The application's Prometheus /metrics.")
-    fields: dict[str, str] = Field(description="Role -> JSON path (url) or metric name (metrics_url); "
-                                   "roles: in_use, idle, total, waiting, max.")
+    fields: dict[str, app.FieldRef] = Field(description=(
+        "Role -> JSON path (url: `$.pool.totalCount` or `pool.totalCount`) or metric name (metrics_url); "
+        "roles: in_use, idle, total, waiting, max."))
     match_labels: dict[str, str] = Field(default_factory=dict, description="Only metric samples with these labels.")
     processes: int = Field(1, ge=1, description="Processes that each hold such a pool (for the budget).")
     pool_size: int | None = Field(
@@ -54,6 +67,12 @@ class AppPool(ConfigModel):
         bad = sorted(set(self.fields) - set(app.ROLES))
         if bad:
             raise ValueError(f"unknown fields {bad} (roles: {', '.join(app.ROLES)})")
+        if self.url is not None:
+            for role, path in self.fields.items():
+                try:
+                    jsonpath.parse(path)
+                except jsonpath.PathError as exc:
+                    raise ValueError(f"fields.{role}: {exc}") from None
         return self
 
 
@@ -85,11 +104,14 @@ class PoolCollector(Collector):
         self.server = (Connection(target.server.dsn, connect_timeout=min(5.0, target.timeout or 5.0))
                        if target.server else None)
         self.http = requests.Session()
+        self.misses = Misses(target.name, log, noun="app pool")
+        self.problems: dict[str, str] = {}
 
     def collect(self) -> Iterable[Sample]:
         t = self.target
         out: list[Sample] = []
         errors: dict[str, str] = {}
+        self.problems = {}
         pools: list[dict] = []
         max_conn = float(t.max_connections) if t.max_connections else None
         sources: list[tuple[str, Callable[[], tuple[list[Sample], list[dict], float | None]]]] = []
@@ -113,20 +135,23 @@ class PoolCollector(Collector):
             out.append(Sample("lookout_pool_source_up", ok, {"source": name},
                               help="1 if the pool source answered on the last poll, else 0."))
         if t.pgbouncer:
-            out.append(Sample("pgbouncer_up", 0.0 if "pgbouncer" in errors else 1.0,
-                              help="The pgbouncer scrape succeeded"))
+            out.append(Sample(pgbouncer_names.UP[0], 0.0 if "pgbouncer" in errors else 1.0, help=pgbouncer_names.UP[1]))
         if errors and len(errors) == len(sources):
             raise CollectorError("; ".join(f"{k}: {v}" for k, v in errors.items()))
         out += derived(pools, t.apps, max_conn)
+        out += self.misses.samples()
         self.documents["pool_errors"] = errors
         self.documents["pools"] = pools
+        self.documents["probes"] = {
+            name: {"ok": name not in errors and name not in self.problems,
+                   "reason": "down" if name in errors else "mapping_miss" if name in self.problems else None,
+                   "error": errors.get(name) or self.problems.get(name)} for name, _ in sources}
         return out
 
     def _pgbouncer(self) -> tuple[list[Sample], list[dict], None]:
         if self.bouncer is None or self.bouncer.closed or self.bouncer.broken:
             try:
-                self.bouncer = psycopg.connect(self.target.pgbouncer.dsn, autocommit=True, prepare_threshold=None,
-                                               connect_timeout=max(1, int(min(5.0, self.target.timeout))))
+                self.bouncer = pgbouncer.connect(self.target.pgbouncer.dsn, min(5.0, self.target.timeout))
             except psycopg.Error as exc:
                 where = safe_dsn(self.target.pgbouncer.dsn)
                 raise CollectorError(f"cannot connect to {where}: {describe(exc)}") from None
@@ -139,14 +164,27 @@ class PoolCollector(Collector):
         samples, pools = pgbouncer.samples(data)
         return samples, pools, None
 
+    def _self_samples(self, batch: Batch) -> list[Sample]:
+        out = super()._self_samples(batch)
+        # A target that failed as a whole (or timed out) still says pgbouncer_up 0, as the exporter does.
+        if self.target.pgbouncer and not any(s.name == pgbouncer_names.UP[0] for s in batch.samples):
+            out.insert(0, Sample(pgbouncer_names.UP[0], 0.0, help=pgbouncer_names.UP[1]))
+        return out
+
     def _app(self, a: AppPool) -> tuple[list[Sample], list[dict], float | None]:
         timeout = min(5.0, self.target.timeout or 5.0)
         if a.url:
             resp = app.fetch(self.http, a.url, timeout)
-            values = app.from_json(resp.json(), a.fields)
+            values, problems = app.from_json(resp.json(), a.fields)
         else:
             assert a.metrics_url is not None  # AppPool's validator: url or metrics_url
-            values = app.from_prometheus(app.fetch(self.http, a.metrics_url, timeout).text, a.fields, a.match_labels)
+            values, problems = app.from_prometheus(app.fetch(self.http, a.metrics_url, timeout).text, a.fields,
+                                                   a.match_labels)
+        for path in a.fields.values():
+            self.misses.seen(a.name, path, problems.get(path) != app.NOTHING)
+        if problems:
+            self.problems[f"app:{a.name}"] = "; ".join(f"{'metric' if a.metrics_url else 'path'} {p!r} {why}"
+                                                       for p, why in problems.items())
         v = app.complete(values)
         return [], [{"pool": a.name, **v}], None
 

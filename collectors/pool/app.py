@@ -1,14 +1,22 @@
 """The application's own pool: an HTTP JSON endpoint with fields mapped in
 config, or the application's Prometheus metrics. Pure mapping functions
 (document -> numbers) are kept apart from the HTTP call.
+
+JSON fields are paths of Lookout's one dialect (collectors.jsonpath:
+``$.pool.totalCount`` or ``pool.totalCount``). A field that matches nothing,
+or matches something that is not a number, is a *problem* the mapping
+returns: the collector reports it instead of dropping the series silently.
 """
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import AfterValidator
 
+from collectors import jsonpath
 from collectors.base import CollectorError
 from collectors.postgres.connection import safe_dsn
 from collectors.postgres.rows import num
@@ -16,25 +24,43 @@ from collectors.postgres.rows import num
 ROLES = ("in_use", "idle", "total", "waiting", "max")
 
 
-def dig(doc: Any, path: str) -> Any:
-    """``a.b.0.c`` in nested JSON; None when absent."""
-    cur = doc
-    for part in path.split("."):
-        if isinstance(cur, dict):
-            cur = cur.get(part)
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-    return cur
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_NOTHING = object()
+NOTHING = "matched nothing"
 
 
-def from_json(doc: Any, fields: dict[str, str]) -> dict[str, float | None]:
-    return {role: num(dig(doc, path)) for role, path in fields.items()}
+def _path_or_metric(value: str) -> str:
+    """A JSON path (url sources) or a metric name (metrics_url sources): a malformed path is an error here."""
+    try:
+        jsonpath.parse(value)
+    except jsonpath.PathError:
+        if not _METRIC_NAME.match(value):
+            raise
+    return value
 
 
-def from_prometheus(text: str, fields: dict[str, str], labels: dict[str, str]) -> dict[str, float | None]:
-    """Sum of the samples named in ``fields`` whose labels, where present, match ``labels``."""
+# A pool field: checked at config load, so a malformed path is an error at its key.
+FieldRef = Annotated[str, AfterValidator(_path_or_metric)]
+
+
+def from_json(doc: Any, fields: dict[str, str]) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Values per role, and per path that gave none the problem (``NOTHING`` or "is a ..., not a number")."""
+    values: dict[str, float | None] = {}
+    problems: dict[str, str] = {}
+    for role, path in fields.items():
+        found = jsonpath.get(doc, path, _NOTHING)
+        values[role] = None if found is _NOTHING else num(found)
+        if found is _NOTHING:
+            problems[path] = NOTHING
+        elif values[role] is None:
+            problems[path] = f"is {type(found).__name__} {str(found)[:40]!r}, not a number"
+    return values, problems
+
+
+def from_prometheus(text: str, fields: dict[str, str],
+                    labels: dict[str, str]) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Sum of the samples named in ``fields`` whose labels, where present, match ``labels``;
+    and the names no sample matched."""
     wanted = {name: role for role, name in fields.items()}
     out: dict[str, float | None] = {role: None for role in fields}
     for family in text_string_to_metric_families(text):
@@ -42,7 +68,7 @@ def from_prometheus(text: str, fields: dict[str, str], labels: dict[str, str]) -
             role = wanted.get(s.name)
             if role and all(s.labels.get(k, v) == v for k, v in labels.items()):
                 out[role] = (out[role] or 0.0) + s.value
-    return out
+    return out, {fields[role]: NOTHING for role, v in out.items() if v is None}
 
 
 def complete(values: dict[str, float | None]) -> dict[str, float | None]:

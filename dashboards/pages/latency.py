@@ -25,7 +25,7 @@ def layout(runtime: DashboardRuntime) -> Any:
         dbc.Row([dbc.Col(panel("lat-all", "Application p50 / p95 / p99 (all routes)"), lg=6, className="mb-2"),
                  dbc.Col(panel("lat-route", "Application p95 per route"), lg=6, className="mb-2")]),
         dbc.Row([dbc.Col(panel("lat-probe", "Probe response time"), lg=6, className="mb-2"),
-                 dbc.Col(panel("err-ratio", "Error ratio (5xx over all requests)"), lg=6, className="mb-2")]),
+                 dbc.Col(panel("err-ratio", "Error ratio (errors over all requests)"), lg=6, className="mb-2")]),
         dbc.Row([dbc.Col(dbc.Card([dbc.CardHeader("Top statements by total time"),
                                    dbc.CardBody(id="stmt-total")], className="lk-panel shadow-sm"), lg=6,
                          className="mb-2"),

@@ -25,6 +25,7 @@ class AppState:
     cache_calls: int = 0
     huge_sent: int = 0
     seen_headers: dict[str, str] = field(default_factory=dict)
+    cached_products: set[int] = field(default_factory=set)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,6 +59,18 @@ def create_app(state: AppState) -> Flask:
     def checkout():
         return ("payment failed", 500) if request.args.get("fail") else ("paid", 200)
 
+    @app.get("/shop/pay")
+    def pay():
+        return ("card declined", 402) if request.args.get("declined") else ("paid", 200)
+
+    @app.get("/products/<int:pid>")
+    def product(pid: int):
+        # A read-through cache as a shop has: the first read of a product misses, later ones hit.
+        with state.lock:
+            hit = pid in state.cached_products
+            state.cached_products.add(pid)
+        return Response(f"product {pid}", headers={"X-Cache": "HIT" if hit else "MISS"})
+
     @app.get("/ok")
     def ok():
         state.seen_headers = dict(request.headers)
@@ -77,6 +90,17 @@ def create_app(state: AppState) -> Flask:
             "redis": {"status": "down", "latency_ms": 250},
             "payments": "ok",
         })
+
+    @app.get("/api/health-degraded")
+    def health_degraded():
+        # Node-style, as terminus or a hand-written Express route answers when a dependency is down.
+        return jsonify(status="degraded", services={"database": {"status": "up", "responseTime": 3},
+                                                    "redis": {"status": "down", "responseTime": 2000}}), 503
+
+    @app.get("/api/pool-stats")
+    def pool_stats():
+        # node-postgres' pool counters, under the database they belong to.
+        return jsonify(database={"totalCount": 10, "idleCount": 4, "waitingCount": 1, "max": 20})
 
     @app.get("/api/health-list")
     def health_list():

@@ -49,3 +49,70 @@ def test_mistakes_in_probes_are_config_errors(yaml_probes, message):
     with pytest.raises(ConfigError) as err:
         parse_config(f"targets:\n  - {{name: t, kind: http, probes: {yaml_probes}}}\n", env={})
     assert message in str(err.value)
+
+
+def test_a_malformed_health_path_is_a_config_error_at_its_key():
+    with pytest.raises(ConfigError) as err:
+        parse_config("""
+targets:
+  - name: api
+    kind: http
+    base_url: http://127.0.0.1:8000
+    probes:
+      - name: health
+        url: /api/health
+        health:
+          dependencies: $.services
+          latency: $.took[
+""", env={})
+    assert str(err.value).startswith("config.yaml:11 targets[0].probes[0].health.latency: "
+                                     "malformed JSON path '$.took[': unexpected end of query")
+
+
+def test_a_malformed_pool_field_path_is_a_config_error_at_its_key():
+    with pytest.raises(ConfigError) as err:
+        parse_config("""
+targets:
+  - name: pools
+    kind: pool
+    apps:
+      - name: shop
+        url: http://127.0.0.1:8000/api/pool
+        fields:
+          in_use: $.database.totalCount
+          idle: database.idleCount]
+""", env={})
+    assert str(err.value).startswith("config.yaml:10 targets[0].apps[0].fields.idle: "
+                                     "malformed JSON path 'database.idleCount]'")
+
+
+def test_error_status_and_urls_read_as_written():
+    cfg = parse_config("""
+targets:
+  - name: shop-api
+    kind: http
+    base_url: http://127.0.0.1:8000
+    error_status: [5xx, 402]
+    probes:
+      - {name: products, urls: [/api/products/1, /api/products/2], cache_header: X-Cache}
+""", env={})
+    t = cfg.targets[0]
+    assert t.probe_urls(t.probes[0]) == ["http://127.0.0.1:8000/api/products/1", "http://127.0.0.1:8000/api/products/2"]
+    assert t.is_error(402) and t.is_error(503) and not t.is_error(404) and not t.is_error(200)
+
+
+@pytest.mark.parametrize(("yaml_probes", "message"), [
+    ("[{name: a, url: 'http://h/', urls: ['http://h/b']}]", "give exactly one of url or urls"),
+    ("[{name: a}]", "give exactly one of url or urls"),
+    ("[{name: a, urls: ['http://h/1', 'http://h/2'], health: {}}]", "health and prometheus read one document"),
+])
+def test_a_probe_has_url_or_urls(yaml_probes, message):
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"targets:\n  - {{name: t, kind: http, probes: {yaml_probes}}}\n", env={})
+    assert message in str(err.value)
+
+
+def test_a_malformed_error_status_is_a_config_error_at_its_key():
+    with pytest.raises(ConfigError) as err:
+        parse_config("targets:\n  - name: t\n    kind: http\n    url: http://h/\n    error_status: [5xx, 40]\n", env={})
+    assert str(err.value).startswith("config.yaml:5 targets[0].error_status: 40 is not a status code or class")

@@ -1,6 +1,10 @@
 """An application's /metrics: re-export, series cap, and request stats per route."""
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import subprocess
+
 import pytest
 import requests
 
@@ -8,6 +12,7 @@ from collectors.http.collector import HttpCollector
 from collectors.http.config import PromScrape
 from collectors.http.prom_scrape import PromScraper
 from core.samples import Sample
+from exporter.snapshot import Snapshot
 from tests.collectors.http.helpers import failure, run, target, value
 
 
@@ -90,3 +95,52 @@ def test_after_an_app_restart_the_window_counts_from_zero_instead_of_going_negat
     assert _p50(samples) == pytest.approx(0.1 + 0.9 * (50 - 10) / 90)
     samples, _ = scraper.scrape(_hist([4, 4, 4]), "", now=30.0)         # restarted: 4 fast since
     assert _p50(samples) == pytest.approx(0.1 * 2 / 4)
+
+
+def _hist_two_routes(a: list[int], b: list[int], sums: tuple[float, float]) -> bytes:
+    lines = ["# TYPE http_request_duration_seconds histogram"]
+    for route, counts, total in (("/a", a, sums[0]), ("/b", b, sums[1])):
+        for le, n in zip(["0.1", "1.0", "+Inf"], counts, strict=True):
+            lines.append(f'http_request_duration_seconds_bucket{{route="{route}",le="{le}"}} {n}')
+        lines.append(f'http_request_duration_seconds_sum{{route="{route}"}} {total}')
+        lines.append(f'http_request_duration_seconds_count{{route="{route}"}} {counts[-1]}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_request_duration_is_a_summary_of_window_quantiles_and_the_histograms_sum_and_count():
+    scraper = PromScraper("m", PromScrape(quantiles=[0.5, 0.9]), set())
+    scraper.scrape(_hist_two_routes([10, 10, 10], [0, 0, 0], (0.5, 0.0)), "", now=0.0)
+    samples, _ = scraper.scrape(_hist_two_routes([20, 30, 30], [4, 4, 4], (4.0, 0.2)), "", now=15.0)
+    summary = [s for s in samples if s.name.startswith("lookout_http_app_request_duration_seconds")]
+    assert summary and all(s.kind == "summary" for s in summary)
+    quantiles = {(s.labels["route"], s.labels["quantile"]): s.value for s in summary if "quantile" in s.labels}
+    # Window /a: +10 under 0.1 s, +10 in (0.1, 1]; /b: 4 under 0.1 s; all: 14 and 10.
+    assert quantiles[("/a", "0.5")] == pytest.approx(0.1)
+    assert quantiles[("/b", "0.9")] == pytest.approx(0.1 * 0.9)
+    assert quantiles[("*", "0.5")] == pytest.approx(0.1 * 12 / 14)
+    totals = {(s.name.rsplit("_", 1)[1], s.labels["route"]): s.value for s in summary if "quantile" not in s.labels}
+    assert totals == {("sum", "/a"): 4.0, ("count", "/a"): 30, ("sum", "/b"): 0.2, ("count", "/b"): 4,
+                      ("sum", "*"): 4.2, ("count", "*"): 34}
+    assert all(set(s.labels) == {"probe", "route"} for s in summary if "quantile" not in s.labels)
+
+
+def test_the_latency_summary_and_the_misses_counter_pass_promtool(shop):
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not installed (apt-get install prometheus)"
+    c = HttpCollector(target(probes=[
+        {"name": "metrics", "url": f"{shop.url}/metrics", "prometheus": {"export": False}},
+        {"name": "health", "url": f"{shop.url}/api/health", "health": {"latency": "took"}}]))
+    try:
+        c.run()
+        _shop_traffic(shop.url, fast=3, slow=1, ok=2, failed=1)
+        b = c.run()
+    finally:
+        c.close()
+    snap = Snapshot(process=False)
+    snap.update("shop", [dataclasses.replace(s, labels={**s.labels, "target": "shop"}) for s in b.samples])
+    body = snap.body()
+    assert b"# TYPE lookout_http_app_request_duration_seconds summary" in body
+    assert b'lookout_http_app_request_duration_seconds_count{probe="metrics",route="*",target="shop"}' in body
+    assert b'lookout_mapping_misses_total{probe="health",path="took",target="shop"} 2' in body  # two polls
+    checked = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, timeout=30)
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, b"", b"")

@@ -1,6 +1,7 @@
 """The pool collector against a real PgBouncer, a real SQLAlchemy pool and PostgreSQL 15."""
 from __future__ import annotations
 
+import logging
 import threading
 
 import psycopg
@@ -101,3 +102,49 @@ def test_the_budget_uses_configured_pool_sizes_times_processes():
     out = {s.name: s.value for s in derived([{"pool": "worker", "max": 10.0}], apps, 100.0)}
     assert out["lookout_pool_connection_budget_connections"] == 100.0
     assert out["lookout_pool_connection_budget_ratio"] == 1.0
+
+
+def test_pool_fields_read_the_same_in_dollar_and_plain_paths(app_pool):
+    with app_pool["engine"].connect():
+        dollar = make(apps=[{"name": "shop", "url": app_pool["url"],
+                             "fields": {"in_use": "$.pool.checked_out", "max": "$['pool']['size']"}}]).run()
+        plain = make(apps=[{"name": "shop", "url": app_pool["url"],
+                            "fields": {"in_use": "pool.checked_out", "max": "pool.size"}}]).run()
+    for batch in (dollar, plain):
+        assert values(batch, "lookout_pool_utilization_ratio", pool="shop") == [0.25]
+        assert batch.documents["probes"]["app:shop"] == {"ok": True, "reason": None, "error": None}
+
+
+def test_a_pool_field_that_matches_nothing_is_the_targets_error_counted_and_logged_once(app_pool, caplog):
+    caplog.set_level(logging.INFO, logger="lookout.collectors.pool")
+    c = make(apps=[{"name": "shop", "url": app_pool["url"],
+                    "fields": {"in_use": "$.pool.checked_out", "max": "$.database.max"}}])
+    try:
+        c.run()
+        batch = c.run()
+    finally:
+        c.close()
+    assert batch.up
+    assert values(batch, "lookout_pool_source_up", source="app:shop") == [1.0]
+    assert values(batch, "lookout_pool_in_use_connections", pool="shop") == [0.0]
+    assert values(batch, "lookout_pool_utilization_ratio", pool="shop") == []
+    assert batch.documents["probes"]["app:shop"] == {
+        "ok": False, "reason": "mapping_miss", "error": "path '$.database.max' matched nothing"}
+    assert values(batch, "lookout_mapping_misses_total", probe="shop", path="$.database.max") == [2.0]
+    assert values(batch, "lookout_mapping_misses_total", probe="shop", path="$.pool.checked_out") == [0.0]
+    logged = [r for r in caplog.records if "'$.database.max' matched nothing" in r.getMessage()]
+    assert len(logged) == 1
+
+
+def test_a_metric_name_no_sample_matches_is_a_mapping_miss_too(app_pool):
+    batch = make(apps=[{"name": "shop", "metrics_url": app_pool["metrics_url"],
+                        "fields": {"in_use": "db_pool_connections", "max": "db_pool_maximum"}}]).run()
+    assert batch.documents["probes"]["app:shop"]["error"] == "metric 'db_pool_maximum' matched nothing"
+    assert values(batch, "lookout_mapping_misses_total", probe="shop", path="db_pool_maximum") == [1.0]
+
+
+def test_a_pool_source_that_is_down_shows_in_the_probes_document(pg_admin_dsn):
+    batch = make(pgbouncer={"dsn": "postgresql://postgres@127.0.0.1:1/pgbouncer"}, server={"dsn": pg_admin_dsn}).run()
+    doc = batch.documents["probes"]
+    assert doc["pgbouncer"]["ok"] is False and doc["pgbouncer"]["reason"] == "down"
+    assert doc["server"]["ok"] is True
