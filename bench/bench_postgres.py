@@ -6,7 +6,7 @@ For each server, same database, same run, interleaved round by round (the
 order rotates every round), after warm-up:
 - Lookout's default cycle: the target as configured by default, polled every
   15 s: the fast families only (the heavy ones ran at warm-up and are carried);
-- Lookout's full cycle: every one of the 12 families forced due every cycle;
+- Lookout's full cycle: every family (13 since the settings family) forced due every cycle;
 - GET /metrics of /usr/bin/prometheus-postgres-exporter, default collectors;
 - the round-trip floor: a prepared ``SELECT 1`` through psycopg on a
   connection of its own: what any one-statement poll costs before its
@@ -239,7 +239,8 @@ def report(r: dict) -> None:
     w, s = r["wall"], r["server"]
     print(f"\n== {r['label']}: PostgreSQL {r['version']}; median of {r['cycles']} interleaved rounds")
     print(f"{'':34s}{'wall ms':>9s}{'server ms':>11s}{'(exec+plan)':>14s}{'stmts':>7s}{'RT':>5s}  series")
-    for name, what in [("default", "Lookout default cycle (fast fam.)"), ("full", "Lookout full cycle (12 families)"),
+    full = f"Lookout full cycle ({len(NAMES)} families)"
+    for name, what in [("default", "Lookout default cycle (fast fam.)"), ("full", full),
                        ("exporter", "postgres_exporter scrape")]:
         srv = s.get(name)
         split = f"({srv[0] * 1000:.2f}+{srv[1] * 1000:.2f})" if srv else ""

@@ -19,6 +19,7 @@ import psycopg
 from pydantic import Field, field_validator
 
 from collectors.base import Collector, CollectorError
+from collectors.postgres.compat import exporter_health
 from collectors.postgres.connection import Connection, describe, safe_dsn
 from collectors.postgres.families import FAMILIES, NAMES, Family, probe_allows
 from collectors.postgres.rows import Ctx, Result
@@ -70,15 +71,16 @@ class PostgresCollector(Collector):
         self.main = Connection(t.dsn, **self._conn_kw)
         self.per_db: dict[str, Connection] = {}
         self.families = [f for f in FAMILIES if f.name in t.families]
-        self.options = {"statements_top": t.statements_top, "tables_top": t.tables_top,
+        self.options: dict[str, Any] = {"statements_top": t.statements_top, "tables_top": t.tables_top,
                         "unused_index_min_bytes": t.unused_index_min_bytes,
-                        "sequence_threshold": t.sequence_threshold}
+                        "sequence_threshold": t.sequence_threshold, "databases": t.databases}
         self.last_run: dict[tuple[str, str], float] = {}
         self.last: dict[tuple[str, str], Result] = {}     # last result of each (family, datname)
         self.state: dict[tuple[str, str], dict] = {}      # mapper memory (deltas)
         self.probe_ok: dict[tuple[str, str], bool] = {}   # what the last probe said
         self.watched: list[str] = list(t.databases or [])
         self.server_answered = False
+        self.scrapes = 0  # pg_exporter_scrapes_total
 
     # -- scheduling ------------------------------------------------------------
     def interval_of(self, family: Family) -> float:
@@ -102,6 +104,9 @@ class PostgresCollector(Collector):
             self.main.close()
             raise CollectorError(f"cannot connect to {safe_dsn(self.target.dsn)}: {describe(exc)}") from None
         self.server_answered = True
+        info = self.main.conn.info if self.main.conn is not None else None
+        if info is not None:  # the exporter's `server` label (its builtin maps, pg_static)
+            self.options["server"] = f"{info.host}:{info.port}"
         samples: list[Sample] = []
         errors: dict[str, str] = {}
         assert self.main.conn is not None  # server_version above connected it
@@ -227,6 +232,10 @@ class PostgresCollector(Collector):
     def peer_up(self, batch: Batch) -> float:
         # pg_up is about reaching the server, not about every family succeeding.
         return 1.0 if batch.up or self.server_answered else 0.0
+
+    def _self_samples(self, batch: Batch) -> list[Sample]:
+        self.scrapes += 1
+        return super()._self_samples(batch) + exporter_health(batch, self.scrapes)
 
     def close(self) -> None:
         self.main.close()

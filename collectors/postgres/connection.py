@@ -1,7 +1,8 @@
 """One safe, lazily opened connection to one database of a watched server.
 
 ``statement_timeout``, ``lock_timeout`` and ``default_transaction_read_only``
-are set once at connection start, with ``application_name = 'lookout'``. A
+are set once right after connecting (:data:`SESSION`, one round trip), with
+``application_name = 'lookout'``. A
 batch (all due families of one connection) is sent as ONE statement: each
 family statement becomes a JSON subquery of a single SELECT (:func:`merged`),
 run in autocommit mode, i.e. in its own read-only implicit transaction with
@@ -63,15 +64,20 @@ class Connection:
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
             return self.conn
         self.close()
-        opts = (f"-c statement_timeout={int(self.statement_timeout * 1000)} "
-                f"-c lock_timeout={int(self.lock_timeout * 1000)} "
-                "-c default_transaction_read_only=on")
         # autocommit: a batch is one statement, its own (read-only) implicit transaction.
         kw: dict[str, Any] = {"autocommit": True, "application_name": self.application_name,
-                              "options": opts, "connect_timeout": max(1, int(round(self.connect_timeout)))}
+                              "connect_timeout": max(1, int(round(self.connect_timeout)))}
         if self.dbname:
             kw["dbname"] = self.dbname
         conn = psycopg.connect(self.dsn, **kw)
+        try:
+            # SET, not startup options: pg_settings then keeps the server's value of each in
+            # reset_val (source 'session'), so pg_settings_* report the server, not this session.
+            conn.execute(SESSION, (str(int(self.statement_timeout * 1000)), str(int(self.lock_timeout * 1000))),
+                         prepare=False)
+        except BaseException:
+            conn.close()
+            raise
         conn.read_only = True  # belt and braces: the session itself is read-only too
         self.conn = conn
         return conn
@@ -134,6 +140,11 @@ class Connection:
             except Exception:  # noqa: BLE001 - closing a broken connection
                 pass
 
+
+# What Lookout sets on its own session (one round trip after connecting). The settings family
+# (server.settings) reports the server's value of these (reset_val), not Lookout's.
+SESSION = ("SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false),"
+           " set_config('default_transaction_read_only', 'on', false)")
 
 MAX_STATEMENTS = 100  # json_build_array's arguments: PostgreSQL's FUNC_MAX_ARGS
 

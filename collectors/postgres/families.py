@@ -1,7 +1,7 @@
 """The family table: name, scope, default interval, SQL builder, row mapper.
 
 ``interval None`` means "every poll" (the target's interval, the fast
-cadence); heavy families default to 60 s (statements) or 300 s (tables,
+cadence); heavy families default to 60 s (statements, settings) or 300 s (tables,
 indexes, sequences, sizes), as in pgwatch's presets.
 """
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Family:
 
 FAMILIES: tuple[Family, ...] = (
     Family("instance", "server", None, lambda v, o: sql.instance(v), server.instance),
+    # Settings and connection limits change on a reload at most: every minute, carried between.
+    Family("settings", "server", 60.0, lambda v, o: sql.settings(v), server.settings),
     Family("database", "server", None, lambda v, o: sql.database(v), server.database),
     Family("activity", "server", None, lambda v, o: sql.activity(v), sessions.activity),
     Family("locks", "server", None, lambda v, o: sql.locks(v), sessions.locks),
@@ -34,7 +36,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("replication", "server", None, lambda v, o: sql.replication(v), server.replication),
     Family("statements", "server", 60.0, lambda v, o: sql.statements(v, o["statements_top"]),
            statements.statements, probe=sql.statements_probe),
-    Family("sizes", "server", 300.0, lambda v, o: sql.sizes(v), server.sizes),
+    Family("sizes", "server", 300.0, lambda v, o: sql.sizes(v, o.get("databases")), server.sizes),
     Family("tables", "database", 300.0, lambda v, o: sql.tables(v, o["tables_top"]), tables.tables),
     Family("indexes", "database", 300.0, lambda v, o: sql.indexes(v, o["unused_index_min_bytes"]), tables.indexes),
     Family("sequences", "database", 300.0, lambda v, o: sql.sequences(v), tables.sequences),

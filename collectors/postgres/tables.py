@@ -47,6 +47,9 @@ TABLES += [
 ]
 
 
+_NEVER = ("last_vacuum", "last_autovacuum", "last_analyze", "last_autoanalyze")
+
+
 def tables(rows: list[list[dict]], ctx: Ctx) -> Result:
     r = Result()
     prev: dict = ctx.state.setdefault("io", {})
@@ -54,7 +57,8 @@ def tables(rows: list[list[dict]], ctx: Ctx) -> Result:
     for row in rows[0]:
         lab = {"datname": ctx.datname, "schemaname": row["schemaname"], "relname": row["relname"]}
         key = (row["schemaname"], row["relname"])
-        r.samples += mapped(row, TABLES, lab)
+        # Never vacuumed or analyzed: 0 (the epoch), as postgres_exporter's COALESCE(..., '1970-01-01Z').
+        r.samples += mapped({**row, **{c: row[c] or 0 for c in _NEVER}}, TABLES, lab)
         vac = [v for v in (num(row["last_vacuum"]), num(row["last_autovacuum"])) if v is not None]
         ana = [v for v in (num(row["last_analyze"]), num(row["last_autoanalyze"])) if v is not None]
         if vac:
@@ -78,7 +82,9 @@ def tables(rows: list[list[dict]], ctx: Ctx) -> Result:
 
 
 def indexes(rows: list[list[dict]], ctx: Ctx) -> Result:
-    unused, duplicate, invalid = (jsonable(x) for x in rows)
+    # Each finding names its database too, so a list merged across databases (a panel, an
+    # alert's {items}) still says where the index lives: shop.public.orders_status_idx2.
+    unused, duplicate, invalid = ([{"datname": ctx.datname, **i} for i in jsonable(x)] for x in rows)
     lab = {"datname": ctx.datname}
     r = Result()
     for kind, items, what in [("unused", unused, "with no scans since the statistics were reset"),
