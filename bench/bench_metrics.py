@@ -8,6 +8,9 @@ collection, and (b) ``GET /metrics`` latency over real HTTP (waitress on
 127.0.0.1, keep-alive http.client), text and OpenMetrics, with and without
 gzip. "gzip, new version" updates a target before each scrape, so every scrape
 compresses: with 20 targets collected every 15 s that is the usual case.
+Lookout's bodies carry the ``process_*`` families of the process, read at each
+scrape (``exporter.process``); rows marked "no process families" are the same
+snapshot without them, and one row times ``ProcessBlock.render()`` alone.
 
 Peer, in the same run: prometheus_client's ``generate_latest()`` (0.0.4 and
 OpenMetrics) over a registry whose custom collector yields the same families,
@@ -35,11 +38,12 @@ import waitress
 from flask import Flask
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client import generate_latest as pc_generate_text
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, UnknownMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, UnknownMetricFamily
 from prometheus_client.openmetrics.exposition import generate_latest as pc_generate_om
 
 import exporter.views
 from core.samples import Sample
+from exporter.process import ProcessBlock
 from exporter.snapshot import GZIP_LEVEL, Snapshot
 
 TARGETS = 20
@@ -67,7 +71,7 @@ FAMILIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("redis_db_keys", "gauge", ("db", "shard")),
     ("redis_memory_used_bytes", "gauge", ("role", "shard")),
     ("lookout_http_requests_total", "counter", ("method", "route", "status")),
-    ("lookout_http_request_duration_seconds", "gauge", ("method", "route", "quantile")),
+    ("lookout_http_request_duration_seconds", "summary", ("method", "route", "quantile")),
     ("lookout_pool_connections", "gauge", ("pool", "state")),
     ("lookout_business_orders_total", "counter", ("shop", "channel", "currency")),
     ("lookout_business_payment_failures_total", "counter", ("shop", "provider", "reason")),
@@ -83,6 +87,8 @@ def target_samples(target: str, per_target: int, rng: random.Random) -> list[Sam
     for i, (name, kind, labels) in enumerate(FAMILIES):
         for j in range(per_family + (1 if i < extra else 0)):
             values = {lab: f"{lab}_{(j * 7 + k) % 97}_{j}" for k, lab in enumerate(labels)}
+            if "quantile" in values:  # a summary's quantile is a number
+                values["quantile"] = ("0.5", "0.9", "0.99")[j % 3]
             value = float(rng.randrange(10**9)) if kind == "counter" else rng.random() * 1000
             out.append(Sample(name, value, {"target": target, **values}, kind, HELP[name]))
     return out
@@ -103,6 +109,8 @@ class EquivalentCollector:
         for name, kind, _ in FAMILIES:
             if kind == "gauge":
                 fam = GaugeMetricFamily(name, HELP[name], labels=None)
+            elif kind == "summary":
+                fam = Metric(name, HELP[name], "summary")
             elif name.endswith("_total"):
                 fam = CounterMetricFamily(name, HELP[name])
             else:
@@ -190,6 +198,11 @@ def main() -> None:
             snap.update("target07", fresh[next(it) % len(fresh)])
 
         update = timed(update_one, args.updates)
+        bare = Snapshot(process=False)
+        for target, samples in batches.items():
+            bare.update(target, samples)
+        block = ProcessBlock()
+        process_render = timed(lambda: block.render(False), 300)
         sizes = (len(snap.body(False)), len(snap.body(True)), len(snap.body(False, gzipped=True)))
         gz_only = timed(lambda: gzip.compress(snap.body(False), compresslevel=GZIP_LEVEL, mtime=0), 30)
 
@@ -205,6 +218,9 @@ def main() -> None:
         # waitress spills a response over outbuf_overflow (1 MiB by default) to
         # a temporary file; the 10,000-series body is 1.1 MB.
         roomy = Server(app, outbuf_overflow=8 * 2**20)
+        bare_app = Flask("bench-bare")
+        exporter.views.init_app(bare_app, bare)
+        without = Server(bare_app)
         try:
             cases = [
                 ("text", {}, None), ("OpenMetrics", {"Accept": OM_ACCEPT}, None),
@@ -225,6 +241,11 @@ def main() -> None:
                 ms = timed(lambda h=headers: roomy.get(h), args.scrapes)
                 rows.append(f"| {series:,} | Lookout /metrics, {label}, waitress outbuf_overflow=8 MiB "
                             f"| {summary_ms(ms)} |")
+            for label, headers in (("text", {}), ("text, gzip", {"Accept-Encoding": "gzip"})):
+                for _ in range(10):
+                    without.get(headers)
+                ms = timed(lambda h=headers: without.get(h), args.scrapes)
+                rows.append(f"| {series:,} | Lookout /metrics, {label}, no process families | {summary_ms(ms)} |")
             peer_n = max(20, args.scrapes // 10)
             for label, headers in (("text", {}), ("OpenMetrics", {"Accept": OM_ACCEPT}),
                                    ("text, gzip", {"Accept-Encoding": "gzip"})):
@@ -236,8 +257,11 @@ def main() -> None:
             ours.close()
             peer.close()
             roomy.close()
+            without.close()
         rows.append(f"| {series:,} | Lookout `Snapshot.update()` of one target ({series // TARGETS} series) "
                     f"| {summary_ms(update)} |")
+        rows.append(f"| {series:,} | `ProcessBlock.render()` (the process families, paid by every scrape) "
+                    f"| {summary_ms(process_render)} |")
         rows.append(f"| {series:,} | gzip level {GZIP_LEVEL} of the whole text body (paid once per version) "
                     f"| {summary_ms(gz_only)} |")
         rows.append(f"| {series:,} | prometheus_client `generate_latest()` 0.0.4, in-process | {summary_ms(pc_text)} |")

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/bench_redis.py [--cycles 50] [--url redis://127.0.0.1:6379/0]
 
-Lookout: one ``RedisCollector.run()`` (INFO all, CONFIG GET, SLOWLOG,
-LATENCY LATEST/HISTOGRAM in one pipeline, parsing, derived values) on a
-kept connection. redis_exporter: ``GET /metrics`` (it reconnects, runs
+Lookout: one ``RedisCollector.run()`` (INFO all, CONFIG GET of six settings,
+SLOWLOG, LATENCY LATEST/HISTOGRAM in one pipeline, parsing, derived values,
+redis_exporter's health families) on a kept connection. redis_exporter: ``GET /metrics`` (it reconnects, runs
 CONFIG GET *, INFO ALL, LATENCY LATEST, SLOWLOG... and renders text).
 Rounds alternate between the two so load from other processes hits both.
 """

@@ -2,13 +2,16 @@
 
 Pure functions and the per-family headers that :mod:`exporter.snapshot` joins.
 
-Naming (dashboards for postgres_exporter and redis_exporter must work):
+Naming and types (dashboards and rules for postgres_exporter and redis_exporter must
+work, so every family keeps the peer's exact name and type):
 
-- a counter named ``x_total`` is ``# TYPE x_total counter`` in 0.0.4 (as
-  prometheus_client writes it) and family ``x`` with sample ``x_total`` in
-  OpenMetrics;
-- any other name keeps its exact spelling; see ``_exposed_type`` for when it
-  is exposed as untyped/unknown instead of its kind.
+- a sample's ``kind`` is its TYPE in 0.0.4: ``counter``, ``gauge`` or ``summary``, whatever
+  the name ends in (see ``_exposed_type``);
+- in OpenMetrics a counter named ``x_total`` is family ``x`` with sample ``x_total``; a
+  counter without ``_total`` keeps its name and is typed ``unknown``, as client_golang
+  writes it;
+- samples of kind ``summary`` (``x{quantile=...}``, ``x_sum``, ``x_count``) make one
+  summary family ``x`` in both formats, each label set's lines together.
 
 Samples that would make the exposition invalid are dropped and counted in
 ``lookout_exporter_dropped_samples_total{reason=...}``.
@@ -31,6 +34,7 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 DROPPED_METRIC = "lookout_exporter_dropped_samples_total"
 DROP_REASONS = ("conflict", "duplicate", "invalid_name", "invalid_value")
 _NO_HELP = "No help text given by the collector."
+_KINDS = frozenset({"counter", "gauge", "summary"})
 
 
 # -- formatting (pure) ------------------------------------------------------------
@@ -74,23 +78,35 @@ def _valid_label_name(name: str) -> bool:
     return _LABEL_NAME.fullmatch(name) is not None and not name.startswith("__")
 
 
-def _exposed_type(name: str, kind: str) -> str:
-    """The 0.0.4 TYPE of a family.
+def _exposed_type(kind: str) -> str:
+    """The 0.0.4 TYPE of a family: its kind, whatever the name ends in.
 
-    postgres_exporter exposes counters without ``_total``
-    (``pg_stat_database_blks_hit``) and Grafana dashboards query those exact
-    names, so we keep the name. Typing them ``counter`` would be flagged by
-    ``promtool check metrics`` (counters must end in ``_total``) and, in
-    OpenMetrics, would force the sample to be renamed ``..._total``. Exposed as
-    untyped/unknown they keep their name, pass the lint, and PromQL's rate()
-    works on them all the same (type metadata does not change queries).
-    For the same reason a gauge ending in ``_total`` (the lint says only
-    counters may) is exposed untyped rather than renamed.
+    The peers' names are kept together with their types: postgres_exporter's counters
+    carry no ``_total`` (``pg_stat_database_blks_hit``, ``# TYPE ... counter``) and
+    redis_exporter has gauges named ``..._total`` (``redis_migrate_cached_sockets_total``).
+    Dashboards query those exact names, and tools that read the type (Grafana's
+    metrics browser, recording-rule linters, rate() hints) see what the peer said.
+    ``promtool check metrics`` dislikes such names; they are the peers' own and are
+    listed with the reason in :mod:`exporter.lint_exceptions`. Lookout's own names
+    follow the conventions, so the lint passes for them. (Until this change a counter
+    without ``_total`` and a gauge with it were exposed untyped to please the lint.)
+    A kind Lookout does not know is exposed untyped (``unknown`` in OpenMetrics).
     """
-    total = name.endswith("_total")
-    if kind == "counter":
-        return "counter" if total else "untyped"
-    return "untyped" if total else "gauge"
+    return kind if kind in _KINDS else "untyped"
+
+
+def summary_family(name: str, labels: Mapping[str, str]) -> str | None:
+    """The family of a sample of kind ``summary``, or None if its name fits no summary shape.
+
+    >>> summary_family("x", {"quantile": "0.5"}), summary_family("x_sum", {}), summary_family("x", {})
+    ('x', 'x', None)
+    """
+    if "quantile" in labels:
+        return name
+    for suffix in ("_sum", "_count"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
 
 
 # -- one family ---------------------------------------------------------------------
@@ -99,7 +115,7 @@ def _exposed_type(name: str, kind: str) -> str:
 class Family:
     name: str          # the sample name, and the 0.0.4 family name
     om_name: str       # OpenMetrics family name (without _total for counters)
-    type: str          # counter | gauge | untyped
+    type: str          # counter | gauge | summary | untyped (a kind the exporter does not know)
     help: str
     text_header: bytes
     om_header: bytes
@@ -111,9 +127,13 @@ class Family:
     def make(cls, name: str, type_: str, help_: str) -> Family:
         om_name, om_type = name, {"untyped": "unknown"}.get(type_, type_)
         claims: tuple[str, ...] = (name,)
-        if type_ == "counter":
+        if type_ == "counter" and name.endswith("_total"):
             om_name = name[: -len("_total")]
             claims = (om_name, name, om_name + "_created")
+        elif type_ == "counter":
+            om_type = "unknown"  # client_golang's OpenMetrics for a counter without _total
+        elif type_ == "summary":
+            claims = (name, name + "_sum", name + "_count", name + "_created")
         text_header = (f"# HELP {name} {escape_help(help_, openmetrics=False)}\n"
                        f"# TYPE {name} {type_}\n").encode()
         om_header = (f"# HELP {om_name} {escape_help(help_, openmetrics=True)}\n"
@@ -127,14 +147,29 @@ class Rendered:
 
     type: str
     help: str
-    lines: list[str]
-    seen: set[tuple[tuple[str, str], ...]]
+    lines: list[tuple[tuple[str, ...], int, str]]  # (label set without quantile, part, line)
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]]
     chunk: bytes = b""
     count: int = 0
 
 
+def _summary_problem(name: str, family: str, labels: Mapping[str, str], value: float) -> str | None:
+    """Why a summary sample would make the exposition invalid (OpenMetrics' rules), else None."""
+    if name == family:  # a quantile
+        try:
+            q = float(labels["quantile"])
+        except ValueError:
+            return "invalid_value"
+        # redis_exporter's latency summary labels quantiles in percent ("99.9"); its
+        # dashboards query those, so only NaN and negative quantiles are refused.
+        return "invalid_value" if not q >= 0 or value < 0 else None
+    if not value >= 0 or (name.endswith("_count") and not value.is_integer()):
+        return "invalid_value"  # _sum and _count are counter-like; a count is whole
+    return None
+
+
 def render(samples: Iterable[Sample], dropped: dict[str, int]) -> dict[str, Rendered]:
-    """Validate and render a batch, grouped by sample name (no shared state)."""
+    """Validate and render a batch, grouped by family name (no shared state)."""
     groups: dict[str, Rendered] = {}
     for s in samples:
         name = s.name
@@ -147,35 +182,51 @@ def render(samples: Iterable[Sample], dropped: dict[str, int]) -> dict[str, Rend
         except (TypeError, ValueError):
             dropped["invalid_value"] += 1
             continue
-        if s.kind == "counter" and not value >= 0:
-            # OpenMetrics rejects negative and NaN counters; neither is a counter.
-            dropped["invalid_value"] += 1
-            continue
         labels: Mapping[str, str] = s.labels
         if not all(isinstance(k, str) and _valid_label_name(k) for k in labels):
             dropped["invalid_name"] += 1
             continue
-        type_, help_ = _exposed_type(name, s.kind), s.help or _NO_HELP
-        group = groups.get(name)
+        kind, family, part = s.kind, name, 0
+        if kind == "counter" and not value >= 0:
+            # OpenMetrics rejects negative and NaN counters; neither is a counter.
+            dropped["invalid_value"] += 1
+            continue
+        if kind == "summary":
+            family = summary_family(name, labels)  # type: ignore[assignment]  # None is refused here
+            if family is None or not _valid_metric_name(family):
+                dropped["invalid_name"] += 1
+                continue
+            if (problem := _summary_problem(name, family, labels, value)) is not None:
+                dropped[problem] += 1
+                continue
+            part = 0 if name == family else 1 if name.endswith("_sum") else 2
+        type_, help_ = _exposed_type(kind), s.help or _NO_HELP
+        group = groups.get(family)
         if group is None:
-            group = groups[name] = Rendered(type_, help_, [], set())
+            group = groups[family] = Rendered(type_, help_, [], set())
         elif group.type != type_ or group.help != help_:
             dropped["conflict"] += 1
             continue
-        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
+        key = (name, tuple(sorted((k, str(v)) for k, v in labels.items())))
         if key in group.seen:
             dropped["duplicate"] += 1
             continue
         group.seen.add(key)
         if labels:
             inner = ",".join(f'{k}="{escape_label_value(str(v))}"' for k, v in labels.items())
-            group.lines.append(f"{name}{{{inner}}} {format_value(value)}\n")
+            line = f"{name}{{{inner}}} {format_value(value)}\n"
         else:
-            group.lines.append(f"{name} {format_value(value)}\n")
+            line = f"{name} {format_value(value)}\n"
+        # Summaries: each label set's quantiles, _sum and _count must be adjacent.
+        series = tuple(f"{k}={v}" for k, v in key[1] if k != "quantile") if kind == "summary" else ()
+        group.lines.append((series, part, line))
     for group in groups.values():
-        group.chunk = "".join(group.lines).encode()
+        if group.type == "summary":
+            first: dict[tuple[str, ...], int] = {}
+            for series, _part, _line in group.lines:
+                first.setdefault(series, len(first))
+            group.lines.sort(key=lambda t: (first[t[0]], t[1]))  # stable: quantiles keep their order
+        group.chunk = "".join(t[2] for t in group.lines).encode()
         group.count = len(group.seen)
         group.lines, group.seen = [], set()
     return groups
-
-

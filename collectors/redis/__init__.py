@@ -1,10 +1,13 @@
 """``kind: redis``: Redis INFO and latency in redis_exporter's names.
 
-One round trip per poll: INFO all, CONFIG GET maxclients / databases,
-SLOWLOG LEN / GET 1, LATENCY LATEST and (Redis 7+) LATENCY HISTOGRAM go in one
-pipeline. Replies that are errors (a renamed CONFIG, LATENCY HISTOGRAM on
-6.2) degrade that part only; an unreachable server fails the collection and
-reports ``redis_up 0``.
+One round trip per poll: INFO all, CONFIG GET of the settings redis_exporter
+exports, SLOWLOG LEN / GET 1, LATENCY LATEST and (Redis 7+) LATENCY HISTOGRAM go
+in one pipeline; a server in cluster mode gets a second one, CLUSTER INFO (asked
+only then: an error reply would count in the server's own error stats). Replies
+that are errors (a renamed CONFIG, LATENCY HISTOGRAM on 6.2) degrade that part
+only; an unreachable server fails the collection and reports ``redis_up 0``.
+Each run also reports redis_exporter's health families for the target
+(``redis_exporter_last_scrape_error`` and the others, see ``health.py``).
 
 Example::
 
@@ -17,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -26,12 +30,14 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from collectors.base import Collector, CollectorError
-from collectors.redis import latency
+from collectors.redis import latency, sections
 from collectors.redis.derived import Poll, derive
+from collectors.redis.health import Health
 from collectors.redis.parse import number, parse_info
-from collectors.redis.tables import info_samples
+from collectors.redis.settings import CONFIG_KEYS, config_samples, config_value
+from collectors.redis.tables import cluster_samples, info_samples
 from core.durations import Duration
-from core.samples import Sample
+from core.samples import Batch, Sample
 from core.targets import TargetBase
 
 _URL_PW = re.compile(r"(://[^:/@]*):[^@/]*@")
@@ -79,6 +85,12 @@ class RedisCollector(Collector):
         self._prev_hist: dict[str, latency.Histogram] | None = None
         self._histogram_supported: bool | None = None if target.latency_histogram else False
         self._histogram_reason = "disabled in config (latency_histogram: false)"
+        self.health = Health(secrets=tuple(x for x in (target.password,) if x))
+
+    def run(self) -> Batch:
+        batch = super().run()
+        batch.samples.extend(self.health.samples(batch))
+        return batch
 
     def _connect(self) -> redis.Redis:
         t = self.target
@@ -94,16 +106,32 @@ class RedisCollector(Collector):
         if t.db is not None:  # from_url lets the URL's /N win over a db= argument
             client.connection_pool.connection_kwargs["db"] = t.db
         client.set_response_callback("INFO", lambda raw, **_: raw)  # our parser tolerates anything
+        client.set_response_callback("CLUSTER INFO", lambda raw, **_: raw)
         return client
 
-    def collect(self) -> Iterable[Sample]:
+    def _connected(self) -> redis.Redis:
+        """The kept client; a new connection is timed (redis_exporter_last_scrape_connect_time_seconds)."""
         if self.client is None:
             self.client = self._connect()
+            t0 = time.perf_counter()
+            conn = self.client.connection_pool.get_connection()  # connects (and AUTH, SELECT, SETNAME)
+            self.health.connect_seconds = time.perf_counter() - t0
+            self.client.connection_pool.release(conn)
+        return self.client
+
+    def collect(self) -> Iterable[Sample]:
         ask_hist = self._histogram_supported is not False
-        pipe = self.client.pipeline(transaction=False)
+        try:
+            pipe = self._connected().pipeline(transaction=False)
+        except redis.AuthenticationError as exc:  # a ConnectionError subclass: test it first
+            self.close()
+            raise CollectorError(f"redis at {safe_url(self.target.url)}: {exc}", permanent=True) from None
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            self.close()
+            raise CollectorError(f"redis at {safe_url(self.target.url)}: {exc}") from None
         pipe.execute_command("INFO", "all")
-        pipe.execute_command("CONFIG", "GET", "maxclients")
-        pipe.execute_command("CONFIG", "GET", "databases")
+        for key in CONFIG_KEYS:
+            pipe.execute_command("CONFIG", "GET", key)
         pipe.execute_command("SLOWLOG", "LEN")
         pipe.execute_command("SLOWLOG", "GET", "1")
         pipe.execute_command("LATENCY", "LATEST")
@@ -117,24 +145,28 @@ class RedisCollector(Collector):
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             self.close()  # a fresh connection next time
             raise CollectorError(f"redis at {safe_url(self.target.url)}: {exc}") from None
-        info_raw, maxclients_r, databases_r, slow_len, slow_last, latest = replies[:6]
+        info_raw = replies[0]
+        config = dict(zip(CONFIG_KEYS, replies[1:1 + len(CONFIG_KEYS)], strict=True))
+        slow_len, slow_last, latest, *hist = replies[1 + len(CONFIG_KEYS):]
         if isinstance(info_raw, Exception) or not isinstance(info_raw, str):
             raise CollectorError(f"redis at {safe_url(self.target.url)}: INFO failed: {info_raw}",
                                  permanent=isinstance(info_raw, redis.AuthenticationError))
         now = self.clock()
         info = parse_info(info_raw)
         flat = {k: v for sec in info.values() for k, v in sec.items()}
-        maxclients = _config_value(maxclients_r) or number(flat.get("maxclients"))
-        databases = int(_config_value(databases_r) or 16)  # redis_exporter's default too
+        maxclients = config_value(config["maxclients"]) or number(flat.get("maxclients"))
+        databases = int(config_value(config["databases"]) or 16)  # redis_exporter's default too
+        if flat.get("cluster_enabled") == "1":
+            databases = 1  # a cluster has db0 only; the exporter pads no more
+            yield from self._cluster_info()
 
         yield from info_samples(info, databases, now)
-        if maxclients is not None:
-            yield Sample("redis_config_maxclients", maxclients, help="The maxclients setting.")
-        if (maxmemory := number(flat.get("maxmemory"))) is not None:
-            yield Sample("redis_config_maxmemory", maxmemory, help="The maxmemory setting.")
+        maxmemory = number(flat.get("maxmemory"))
+        yield from config_samples(config, {"maxclients": maxclients, "maxmemory": maxmemory})
         yield from latency.slowlog(slow_len, slow_last)
         yield from latency.latency_latest(latest)
-        yield from self._histogram(replies[6] if ask_hist else None, flat.get("redis_version", "?"))
+        yield from self._histogram(hist[0] if ask_hist else None, flat.get("redis_version", "?"),
+                                   latency.command_totals(info.get("commandstats", {})))
 
         poll = Poll(at=now, hits=number(flat.get("keyspace_hits")), misses=number(flat.get("keyspace_misses")),
                     commands=number(flat.get("total_commands_processed")), evicted=number(flat.get("evicted_keys")),
@@ -144,10 +176,25 @@ class RedisCollector(Collector):
         self._prev = poll
         yield from derived
         self.documents["redis_derived"] = doc
-        self.documents["redis_replication"] = _replication_doc(info.get("replication", {}))
+        self.documents["redis_replication"] = sections.replication_doc(info.get("replication", {}))
         self.documents["redis_slowlog_last"] = latency.slow_command(slow_last)
 
-    def _histogram(self, reply: Any, version: str) -> Iterable[Sample]:
+    def _cluster_info(self) -> Iterable[Sample]:
+        assert self.client is not None
+        try:
+            reply = self.client.execute_command("CLUSTER INFO")
+        except redis.ResponseError as exc:  # a proxy that refuses it: the rest still stands
+            self.documents["redis_cluster"] = {"available": False, "reason": str(exc)}
+            return
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            self.close()
+            raise CollectorError(f"redis at {safe_url(self.target.url)}: CLUSTER INFO: {exc}") from None
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        fields = {k: v for k, _, v in (ln.strip().partition(":") for ln in text.splitlines()) if v}
+        self.documents["redis_cluster"] = {"available": True, "state": fields.get("cluster_state")}
+        yield from cluster_samples(fields)
+
+    def _histogram(self, reply: Any, version: str, totals: tuple[float, float] | None) -> Iterable[Sample]:
         if isinstance(reply, redis.ResponseError) and self._histogram_supported is None:
             self._histogram_supported = False
             self._histogram_reason = f"LATENCY HISTOGRAM needs Redis 7.0+; server is {version} ({reply})"
@@ -165,7 +212,7 @@ class RedisCollector(Collector):
             doc = {"available": True, "percentiles": {f"{q:g}": s for q, s in pcts.items()} or None}
             if not pcts:
                 doc["reason"] = "no commands since the previous poll"
-            yield from latency.histogram_samples(pcts)
+            yield from latency.histogram_samples(pcts, totals)
         self.documents["redis_latency_histogram"] = doc
 
 
@@ -174,22 +221,3 @@ class RedisCollector(Collector):
         if client is not None:
             client.close()
             client.connection_pool.disconnect()
-
-
-def _config_value(reply: Any) -> float | None:
-    # CONFIG GET in a pipeline comes back as a flat [name, value] list; an
-    # error (CONFIG renamed on managed Redis) means "unknown".
-    if isinstance(reply, list) and len(reply) >= 2:
-        return number(str(reply[1]))
-    return None
-
-
-def _replication_doc(section: dict[str, str]) -> dict[str, Any]:
-    doc: dict[str, Any] = {"role": section.get("role")}
-    if "master_link_status" in section:
-        doc.update(master_host=section.get("master_host"), master_port=section.get("master_port"),
-                   link_status=section.get("master_link_status"),
-                   last_io_seconds_ago=number(section.get("master_last_io_seconds_ago")))
-    doc["replicas"] = [dict(p.split("=", 1) for p in v.split(",") if "=" in p)
-                       for k, v in section.items() if re.fullmatch(r"slave\d+", k)]
-    return doc

@@ -112,8 +112,32 @@ def percentiles(hist: Histogram, quantiles: Sequence[float] = QUANTILES) -> dict
     return out
 
 
-def histogram_samples(pcts: dict[float, float]) -> Iterator[Sample]:
+_LATENCY_HELP = ("Command latency of all commands: quantiles over the last poll interval (upper bound of "
+                 "the LATENCY HISTOGRAM power-of-two bucket); sum and count since start (INFO commandstats).")
+
+
+def histogram_samples(pcts: dict[float, float], totals: tuple[float, float] | None) -> Iterator[Sample]:
+    """``lookout_redis_command_latency_seconds`` as a summary, shaped like a client library's
+    summary with a max age: window quantiles, cumulative ``_sum`` (seconds) and ``_count``."""
     for q, seconds in pcts.items():
-        yield Sample("lookout_redis_command_latency_seconds", seconds, {"quantile": f"{q:g}"},
-                     help="Command latency percentile over the last poll interval, all commands "
-                          "(upper bound of the LATENCY HISTOGRAM power-of-two bucket).")
+        yield Sample("lookout_redis_command_latency_seconds", seconds, {"quantile": f"{q:g}"}, "summary",
+                     _LATENCY_HELP)
+    if totals is not None:
+        calls, seconds = totals
+        yield Sample("lookout_redis_command_latency_seconds_sum", seconds, {}, "summary", _LATENCY_HELP)
+        yield Sample("lookout_redis_command_latency_seconds_count", calls, {}, "summary", _LATENCY_HELP)
+
+
+def command_totals(commandstats: dict[str, str]) -> tuple[float, float] | None:
+    """(calls, seconds) of every command since start, from INFO commandstats; None if it has none."""
+    calls = usec = 0.0
+    for field, raw in commandstats.items():
+        if not field.startswith("cmdstat_"):
+            continue
+        kv = dict(p.split("=", 1) for p in raw.split(",") if "=" in p)
+        try:
+            c, u = float(kv["calls"]), float(kv["usec"])
+        except (KeyError, ValueError):
+            continue
+        calls, usec = calls + c, usec + u
+    return (calls, usec / 1e6) if calls else None

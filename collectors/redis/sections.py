@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from collectors.redis.parse import kv_pairs, number
 from core.samples import Sample
@@ -23,6 +24,8 @@ def keyspace(section: dict[str, str], databases: int) -> Iterator[Sample]:
         yield Sample("redis_db_keys_expiring", expires, {"db": db}, help="Total number of expiring keys by DB.")
         if (ttl := number(kv.get("avg_ttl"))) is not None:
             yield Sample("redis_db_avg_ttl_seconds", ttl / 1000, {"db": db}, help="Average TTL by DB.")
+        if (cached := number(kv.get("cached_keys"))) is not None:  # KeyDB
+            yield Sample("redis_db_keys_cached", cached, {"db": db}, help="Total number of cached keys by DB.")
     # redis_exporter pads the empty databases with zeros so panels show every db.
     for i in range(databases):
         if (db := f"db{i}") not in seen:
@@ -53,16 +56,30 @@ def errorstats(section: dict[str, str]) -> Iterator[Sample]:
                          help="Error replies by error prefix.")
 
 
-def latencystats(section: dict[str, str]) -> Iterator[Sample]:
-    # Redis 7: latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=4.015
-    for field, raw in section.items():
+def latency_summaries(latency: dict[str, str], commands: dict[str, str]) -> Iterator[Sample]:
+    """Redis 7's per-command percentiles since start, as redis_exporter's summary.
+
+    ``latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=4.015`` gives the quantiles
+    (labelled in percent, "50" "99" "99.9", as the exporter does); ``cmdstat_get``'s calls
+    and usec give ``_count`` and ``_sum`` (microseconds). A command without both is skipped.
+    """
+    for field, raw in latency.items():
         if not field.startswith("latency_percentiles_usec_"):
             continue
         cmd = field[len("latency_percentiles_usec_"):]
-        for p, value in kv_pairs(raw).items():
-            if p.startswith("p") and (v := number(value)) is not None:
-                yield Sample("redis_latency_percentiles_usec", v, {"cmd": cmd, "quantile": p[1:]},
-                             help="Latency percentiles per command since start, in microseconds.")
+        stats = kv_pairs(commands.get(f"cmdstat_{cmd}", ""))
+        calls, usec = number(stats.get("calls")), number(stats.get("usec"))
+        quantiles = [(number(p[1:]), number(v)) for p, v in kv_pairs(raw).items() if p.startswith("p")]
+        if calls is None or usec is None or not quantiles or any(q is None or v is None for q, v in quantiles):
+            continue
+        labels = {"cmd": cmd}
+        for q, v in quantiles:
+            yield Sample("redis_latency_percentiles_usec", v, {**labels, "quantile": f"{q:g}"}, "summary", _LAT)
+        yield Sample("redis_latency_percentiles_usec_sum", usec, labels, "summary", _LAT)
+        yield Sample("redis_latency_percentiles_usec_count", calls, labels, "summary", _LAT)
+
+
+_LAT = "A summary of latency percentile distribution per command."
 
 
 def replication(section: dict[str, str], flat: dict[str, str]) -> Iterator[Sample]:
@@ -88,3 +105,16 @@ def replication(section: dict[str, str], flat: dict[str, str]) -> Iterator[Sampl
                              help="Bytes of the replication stream the replica has not acknowledged.")
         if (lag := number(kv.get("lag"))) is not None:
             yield Sample("redis_connected_slave_lag_seconds", lag, labels, help="Lag of connected replica.")
+
+
+# -- the replication document (the dashboard's, not metrics) --------------------------------
+
+def replication_doc(section: dict[str, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"role": section.get("role")}
+    if "master_link_status" in section:
+        doc.update(master_host=section.get("master_host"), master_port=section.get("master_port"),
+                   link_status=section.get("master_link_status"),
+                   last_io_seconds_ago=number(section.get("master_last_io_seconds_ago")))
+    doc["replicas"] = [dict(p.split("=", 1) for p in v.split(",") if "=" in p)
+                       for k, v in section.items() if _SLAVE.match(k)]
+    return doc

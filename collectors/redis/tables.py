@@ -1,15 +1,19 @@
 """INFO text -> samples, by declarative tables in redis_exporter's names.
 
 Names, kinds and labels follow oliver006/redis_exporter (exporter.go
-``metricMapGauges`` / ``metricMapCounters``, info.go) as shipped in 1.45, so
-Grafana dashboards built for it work on Lookout's /metrics. Fields not in the
-tables are skipped; values that are not numbers are skipped (never raise).
+``metricMapGauges`` / ``metricMapCounters``, info.go) as of 1.88, so Grafana
+dashboards built for it work on Lookout's /metrics; fields only newer servers,
+forks and modules report are in ``newer_fields``. Fields not in the tables are
+skipped, except ``cluster_*`` (a gauge of its own name, as the exporter does);
+values that are not numbers are skipped (never raise), "ok"/"true" are 1 and
+"err"/"fail"/"false" 0.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from collectors.redis import sections
+from collectors.redis import newer_fields, sections
 from collectors.redis.parse import number
 from core.samples import Kind, Sample
 
@@ -40,6 +44,7 @@ FIELDS: tuple[tuple[str, str, Kind, str], ...] = (
     ("used_memory_startup", "redis_memory_used_startup_bytes", _G, "Memory used at startup."),
     ("used_memory_dataset", "redis_memory_used_dataset_bytes", _G, "Memory used by the dataset."),
     ("used_memory_scripts", "redis_memory_used_scripts_bytes", _G, "Memory used by cached scripts."),
+    ("total_system_memory", "redis_total_system_memory_bytes", _G, "Memory of the host Redis runs on."),
     ("maxmemory", "redis_memory_max_bytes", _G, "The maxmemory setting; 0 means no limit."),
     ("allocator_active", "redis_allocator_active_bytes", _G, "Allocator active bytes."),
     ("allocator_allocated", "redis_allocator_allocated_bytes", _G, "Allocator allocated bytes."),
@@ -62,7 +67,7 @@ FIELDS: tuple[tuple[str, str, Kind, str], ...] = (
     ("active_defrag_misses", "redis_defrag_misses", _G, "Aborted value reallocations by active defrag."),
     ("active_defrag_key_hits", "redis_defrag_key_hits", _G, "Keys actively defragmented."),
     ("active_defrag_key_misses", "redis_defrag_key_misses", _G, "Keys skipped by active defrag."),
-    ("expired_time_cap_reached_count", "redis_expired_time_cap_reached_total", _G,
+    ("expired_time_cap_reached_count", "redis_expired_time_cap_reached_total", _C,
      "Times an active expiry cycle stopped early."),
     ("number_of_cached_scripts", "redis_number_of_cached_scripts", _G, "Cached Lua scripts."),
     # Persistence
@@ -132,11 +137,37 @@ FIELDS: tuple[tuple[str, str, Kind, str], ...] = (
     ("cluster_enabled", "redis_cluster_enabled", _G, "1 if cluster mode is on."),
 )
 _BY_FIELD = {f: (m, k, h) for f, m, k, h in FIELDS}
+for _table, _kind in ((newer_fields.GAUGES, _G), (newer_fields.COUNTERS, _C)):
+    _BY_FIELD.update({f: (f"redis_{m or f}", _kind, f"INFO {f}.") for f, m in _table.items()})
+_CLUSTER = {f: (f"redis_{m}", _G, f"CLUSTER INFO {f}.") for f, m in newer_fields.CLUSTER.items()}
+_TRUE, _FALSE = frozenset({"ok", "true"}), frozenset({"err", "fail", "false"})
+_IO_THREAD = re.compile(r"^used_active_time_io_thread_(\d+)$")
 # Scaled fields: redis_exporter converts these to base units.
 _SCALED = {"latest_fork_usec": ("redis_latest_fork_seconds", 1e-6, "Duration of the latest fork.")}
-_STATUS = {"rdb_last_bgsave_status", "aof_last_bgrewrite_status", "aof_last_write_status"}
 INSTANCE_LABELS = ("role", "redis_version", "redis_build_id", "redis_mode", "os",
-                   "maxmemory_policy", "tcp_port", "run_id", "process_id")
+                   "maxmemory_policy", "tcp_port", "run_id", "process_id", "master_replid")
+VALKEY_LABELS = ("valkey_version", "valkey_release_stage")  # only when the server is Valkey
+
+
+def value(raw: str) -> float | None:
+    """An INFO value as redis_exporter reads it: a number, or ok/true 1, err/fail/false 0."""
+    if raw in _TRUE:
+        return 1.0
+    if raw in _FALSE:
+        return 0.0
+    return number(raw)
+
+
+def cluster_samples(fields: dict[str, str]) -> Iterator[Sample]:
+    """CLUSTER INFO (``cluster_state:ok``, ``cluster_slots_fail:0``...) -> gauges."""
+    for field, raw in fields.items():
+        if (v := value(raw)) is None:
+            continue
+        if field in _CLUSTER:
+            metric, kind, help_ = _CLUSTER[field]
+            yield Sample(metric, v, kind=kind, help=help_)
+        elif field.startswith("cluster_"):
+            yield Sample(f"redis_{field}", v, help=f"CLUSTER INFO {field}.")
 
 
 def info_samples(info: dict[str, dict[str, str]], databases: int, now: float) -> Iterator[Sample]:
@@ -144,22 +175,36 @@ def info_samples(info: dict[str, dict[str, str]], databases: int, now: float) ->
     for field, raw in flat.items():
         if field in _BY_FIELD:
             metric, kind, help_ = _BY_FIELD[field]
-            v = (1.0 if raw == "ok" else 0.0) if field in _STATUS else number(raw)
-            if v is not None:
+            if (v := value(raw)) is not None:
                 yield Sample(metric, v, kind=kind, help=help_)
         elif field in _SCALED:
             metric, scale, help_ = _SCALED[field]
             if (v := number(raw)) is not None:
                 yield Sample(metric, v * scale, help=help_)
+        elif field.startswith("cluster_"):
+            if (v := value(raw)) is not None:
+                yield Sample(f"redis_{field}", v, help=f"INFO {field}.")
+        elif (m := _IO_THREAD.match(field)) and (v := number(raw)) is not None:
+            yield Sample("redis_active_time_io_thread_seconds_total", v, {"thread": m[1]}, "counter",
+                         "Active time of an I/O thread.")
+    for field in ("hz", "configured_hz"):
+        if (v := number(flat.get(field))) is not None and v.is_integer():
+            yield Sample(f"redis_{field}", v, help=f"The server's {field} setting.")
     if (up := number(flat.get("uptime_in_seconds"))) is not None:
         yield Sample("redis_start_time_seconds", float(int(now - up)),
                      help="Start time of the Redis instance since unix epoch in seconds.")
-    yield Sample("redis_instance_info", 1.0, {k: flat.get(k, "") for k in INSTANCE_LABELS},
-                 help="Information about the Redis instance.")
+    labels = {k: flat.get(k, "") for k in INSTANCE_LABELS}
+    labels.update({k: flat[k] for k in VALKEY_LABELS if k in flat})
+    yield Sample("redis_instance_info", 1.0, labels, help="Information about the Redis instance.")
+    if flat.get("role") == "slave":
+        yield Sample("redis_slave_info", 1.0, {"master_host": flat.get("master_host", ""),
+                                               "master_port": flat.get("master_port", ""),
+                                               "read_only": flat.get("slave_read_only", "")},
+                     help="Information about the Redis replica.")
     yield from sections.keyspace(info.get("keyspace", {}), databases)
     yield from sections.commandstats(info.get("commandstats", {}))
     yield from sections.errorstats(info.get("errorstats", {}))
-    yield from sections.latencystats(info.get("latencystats", {}))
+    yield from sections.latency_summaries(info.get("latencystats", {}), info.get("commandstats", {}))
     yield from sections.replication(info.get("replication", {}), flat)
 
 

@@ -24,7 +24,7 @@ def target_samples(target: str, *, up: float = 1.0, hits: float = 100.0) -> list
 
 @pytest.fixture
 def snapshot() -> Snapshot:
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("db1", target_samples("db1"))
     snap.update("db2", target_samples("db2", up=0.0, hits=7.0))
     return snap

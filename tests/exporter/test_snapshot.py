@@ -55,7 +55,7 @@ def headers(body: str, kind: str) -> list[str]:
 @pytest.mark.parametrize("parse, render", [(parse_text, text), (parse_openmetrics, openmetrics)],
                          ids=["text-0.0.4", "openmetrics-1.0.0"])
 def test_values_labels_and_help_round_trip_exactly(parse, render):
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("t", tricky_samples())
 
     families = {f.name: f for f in parse(render(snap))}
@@ -66,7 +66,9 @@ def test_values_labels_and_help_round_trip_exactly(parse, render):
     assert got[("lookout_escaped", frozenset({("target", "t"), ("text", TRICKY_LABEL)}))] == 1.0
     assert families["lookout_escaped"].documentation == TRICKY_HELP
     assert got[("lookout_events_total", frozenset({("target", "t")}))] == 12.0
-    assert got[("pg_stat_database_xact_commit", frozenset({("target", "t")}))] == 9.0
+    # prometheus_client's text parser renames a counter's samples to ..._total; the line itself keeps the name.
+    assert 'pg_stat_database_xact_commit{target="t"} 9\n' in render(snap)
+    assert families["pg_stat_database_xact_commit"].type in ("counter", "unknown")
 
 
 def test_each_family_has_one_help_and_type_across_targets(snapshot):
@@ -120,7 +122,7 @@ def test_remove_drops_a_targets_series_and_empty_families(snapshot):
 
 
 def test_updating_one_target_does_not_reformat_the_others(monkeypatch):
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     for i in range(20):
         snap.update(f"t{i}", target_samples(f"t{i}"))
     calls = []
@@ -134,7 +136,7 @@ def test_updating_one_target_does_not_reformat_the_others(monkeypatch):
 
 
 def test_counter_named_total_is_a_counter_in_both_formats():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("r", [Sample("redis_keyspace_hits_total", 5.0, {"target": "r"}, "counter", help="Hits.")])
 
     assert "# TYPE redis_keyspace_hits_total counter\nredis_keyspace_hits_total{" in text(snap)
@@ -143,21 +145,104 @@ def test_counter_named_total_is_a_counter_in_both_formats():
     assert om["redis_keyspace_hits"].type == "counter"
 
 
-def test_counter_without_total_keeps_its_name_and_is_untyped():
-    snap = Snapshot()
+def test_counter_without_total_keeps_its_name_and_is_a_counter():
+    # postgres_exporter's names: dashboards query pg_stat_database_blks_hit, typed counter.
+    snap = Snapshot(process=False)
     snap.update("p", [Sample("pg_stat_database_blks_hit", 5.0, {"target": "p"}, "counter", help="Hits.")])
 
-    assert "# TYPE pg_stat_database_blks_hit untyped\npg_stat_database_blks_hit{" in text(snap)
+    assert "# TYPE pg_stat_database_blks_hit counter\npg_stat_database_blks_hit{" in text(snap)
+    # client_golang's OpenMetrics: the name stays, the type says unknown (a counter needs _total there).
     assert "# TYPE pg_stat_database_blks_hit unknown\npg_stat_database_blks_hit{" in openmetrics(snap)
+    assert {f.name: f.type for f in parse_text(text(snap))}["pg_stat_database_blks_hit"] == "counter"
 
 
-def test_gauges_are_gauges_unless_named_total():
-    snap = Snapshot()
+def test_gauges_are_gauges_even_when_named_total():
+    # redis_exporter's redis_migrate_cached_sockets_total is a gauge.
+    snap = Snapshot(process=False)
     snap.update("p", [Sample("pg_up", 1.0, help="Up."), Sample("odd_gauge_total", 1.0, help="Odd.")])
 
     assert "# TYPE pg_up gauge\n" in text(snap)
-    assert "# TYPE odd_gauge_total untyped\n" in text(snap)
-    assert "# TYPE odd_gauge_total unknown\n" in openmetrics(snap)
+    assert "# TYPE odd_gauge_total gauge\nodd_gauge_total 1\n" in text(snap)
+    assert "# TYPE odd_gauge_total gauge\nodd_gauge_total 1\n" in openmetrics(snap)
+    list(parse_openmetrics(openmetrics(snap)))
+
+
+def summary_samples(target: str, cmd: str = "get", quantiles: tuple[str, ...] = ("0.5", "0.99")) -> list[Sample]:
+    t = {"target": target, "cmd": cmd}
+    out = [Sample("lookout_latency_seconds", 0.001 * (i + 1), {**t, "quantile": q}, "summary", help="Latency.")
+           for i, q in enumerate(quantiles)]
+    return out + [Sample("lookout_latency_seconds_sum", 1.5, t, "summary", help="Latency."),
+                  Sample("lookout_latency_seconds_count", 300.0, t, "summary", help="Latency.")]
+
+
+@pytest.mark.parametrize("parse, render", [(parse_text, text), (parse_openmetrics, openmetrics)],
+                         ids=["text-0.0.4", "openmetrics-1.0.0"])
+def test_summary_samples_make_one_summary_family(parse, render):
+    snap = Snapshot(process=False)
+    # Interleaved on purpose: each label set's lines must still come out together.
+    a, b = summary_samples("t", "get"), summary_samples("t", "set")
+    snap.update("t", [a[0], b[0], a[2], b[1], b[2], b[3], a[1], a[3]])
+
+    families = {f.name: f for f in parse(render(snap))}
+    fam = families["lookout_latency_seconds"]
+    assert fam.type == "summary"
+    got = {(s.name, s.labels.get("cmd"), s.labels.get("quantile")): s.value for s in fam.samples}
+    assert got[("lookout_latency_seconds", "get", "0.99")] == 0.002
+    assert got[("lookout_latency_seconds_sum", "set", None)] == 1.5
+    assert got[("lookout_latency_seconds_count", "get", None)] == 300
+    assert len(got) == 8
+    assert "lookout_latency_seconds_sum" not in families
+
+
+def test_summary_lines_of_a_label_set_are_adjacent_quantiles_first():
+    snap = Snapshot(process=False)
+    a, b = summary_samples("t", "get"), summary_samples("t", "set")
+    snap.update("t", [a[3], b[0], a[0], b[3], a[2], b[2], b[1], a[1]])
+
+    lines = [ln for ln in text(snap).splitlines() if ln.startswith("lookout_latency")]
+    cmds = [re.search(r'cmd="(\w+)"', ln).group(1) for ln in lines]
+    assert cmds == ["get"] * 4 + ["set"] * 4
+    assert [ln.split("{")[0] for ln in lines[:4]] == ["lookout_latency_seconds"] * 2 + [
+        "lookout_latency_seconds_sum", "lookout_latency_seconds_count"]
+
+
+def test_redis_exporter_percent_quantiles_pass_unchanged_in_text():
+    # redis_exporter labels its latency summary 50 / 99 / 99.9 and dashboards query those.
+    snap = Snapshot(process=False)
+    snap.update("r", summary_samples("r", quantiles=("50", "99", "99.9")))
+
+    assert 'lookout_latency_seconds{target="r",cmd="get",quantile="99.9"} 0.003\n' in text(snap)
+    assert {f.name: f.type for f in parse_text(text(snap))}["lookout_latency_seconds"] == "summary"
+
+
+@pytest.mark.parametrize("bad", [
+    Sample("s", 1.0, {"quantile": "high"}, "summary", help="S."),
+    Sample("s", -1.0, {"quantile": "0.5"}, "summary", help="S."),
+    Sample("s_count", 1.5, {}, "summary", help="S."),
+    Sample("s_sum", -1.0, {}, "summary", help="S."),
+], ids=["quantile-not-a-number", "negative-quantile-value", "fractional-count", "negative-sum"])
+def test_summary_samples_openmetrics_would_reject_are_dropped(bad):
+    snap = Snapshot(process=False)
+    snap.update("t", [bad, Sample("s_sum", 1.0, {"x": "1"}, "summary", help="S.")])
+
+    assert dropped(snap)["invalid_value"] == 1
+    list(parse_openmetrics(openmetrics(snap)))
+
+
+def test_a_summary_sample_of_no_summary_shape_is_dropped():
+    snap = Snapshot(process=False)
+    snap.update("t", [Sample("s", 1.0, {}, "summary", help="S.")])
+
+    assert dropped(snap)["invalid_name"] == 1
+
+
+def test_a_gauge_cannot_take_a_summary_sample_name():
+    snap = Snapshot(process=False)
+    snap.update("a", summary_samples("a"))
+    snap.update("b", [Sample("lookout_latency_seconds_count", 1.0, help="A gauge.")])
+
+    list(parse_openmetrics(openmetrics(snap)))
+    assert dropped(snap)["conflict"] == 1
 
 
 def test_no_created_series_and_no_timestamps(snapshot):
@@ -178,7 +263,7 @@ def dropped(snap: Snapshot) -> dict[str, float]:
 
 
 def test_invalid_metric_and_label_names_are_dropped_and_counted():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("t", [
         Sample("good", 1.0, {"target": "t"}, help="Good."),
         Sample("bad-name", 1.0, help="Dash."),
@@ -198,7 +283,7 @@ def test_invalid_metric_and_label_names_are_dropped_and_counted():
 
 
 def test_drops_accumulate_across_collections():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     for _ in range(3):
         snap.update("t", [Sample("bad-name", 1.0)])
 
@@ -206,7 +291,7 @@ def test_drops_accumulate_across_collections():
 
 
 def test_conflicting_family_definitions_keep_the_first_and_drop_the_rest():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("shared", 1.0, {"target": "a"}, help="First.")])
     snap.update("b", [Sample("shared", 2.0, {"target": "b"}, help="Second.")])
     snap.update("c", [Sample("shared", 3.0, {"target": "c"}, "counter", help="First.")])
@@ -218,7 +303,7 @@ def test_conflicting_family_definitions_keep_the_first_and_drop_the_rest():
 
 
 def test_a_family_can_change_once_its_only_user_changes_it():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("m", 1.0, help="Old.")])
     snap.update("a", [Sample("m", 1.0, help="New.")])
 
@@ -227,7 +312,7 @@ def test_a_family_can_change_once_its_only_user_changes_it():
 
 
 def test_counter_and_gauge_sharing_an_openmetrics_name_do_not_both_appear():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("x_total", 1.0, kind="counter", help="Counter.")])
     snap.update("b", [Sample("x", 1.0, help="Gauge."), Sample("x_total", 2.0, help="Gauge.")])
 
@@ -236,7 +321,7 @@ def test_counter_and_gauge_sharing_an_openmetrics_name_do_not_both_appear():
 
 
 def test_negative_counters_and_non_numbers_are_dropped():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("c_total", -1.0, kind="counter", help="C."),
                       Sample("g", "not a number", help="G."),  # type: ignore[arg-type]
                       Sample("g", -1.0, help="G.")])
@@ -246,7 +331,7 @@ def test_negative_counters_and_non_numbers_are_dropped():
 
 
 def test_duplicate_series_in_a_batch_keep_the_first():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("g", 1.0, {"a": "1", "b": "2"}, help="G."),
                       Sample("g", 2.0, {"b": "2", "a": "1"}, help="G.")])
 
@@ -256,7 +341,7 @@ def test_duplicate_series_in_a_batch_keep_the_first():
 
 
 def test_missing_help_gets_a_placeholder_so_the_lint_passes():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     snap.update("a", [Sample("g", 1.0)])
 
     assert re.search(r"^# HELP g \S", text(snap), re.M)
@@ -273,7 +358,7 @@ def test_format_value_prints_integers_compactly():
 
 
 def test_concurrent_updates_and_scrapes_always_see_valid_bodies():
-    snap = Snapshot()
+    snap = Snapshot(process=False)
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -301,3 +386,80 @@ def test_concurrent_updates_and_scrapes_always_see_valid_bodies():
     assert errors == []
     assert snap.series_count() == 4 * 5
     assert 'target="t2",datid="5",datname="shop"} 199\n' in text(snap)
+
+
+# -- the process families ----------------------------------------------------------------
+
+def test_the_process_families_of_this_process_are_in_both_formats():
+    snap = Snapshot()
+    snap.update("db1", target_samples("db1"))
+
+    for parse, body in ((parse_text, snap.body(False)), (parse_openmetrics, snap.body(True))):
+        fams = {f.name: f for f in parse(body.decode())}
+        assert fams["process_cpu_seconds"].type == "counter"
+        for gauge in ("process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+                      "process_max_fds", "process_start_time_seconds"):
+            assert fams[gauge].type == "gauge", gauge
+        assert fams["process_resident_memory_bytes"].samples[0].value > 0
+    assert snap.body(True).endswith(b"\n# EOF\n") and snap.body(True).count(b"# EOF") == 1
+
+
+def test_the_process_families_are_read_at_each_scrape(tmp_path):
+    # A fake /proc (ProcessCollector reads files, so a test can feed it) whose fd count changes.
+    from prometheus_client.process_collector import ProcessCollector
+
+    from exporter.process import ProcessBlock
+
+    (tmp_path / "stat").write_text("btime 1000\n")
+    pid = tmp_path / "123"
+    (pid / "fd").mkdir(parents=True)
+    (pid / "stat").write_text("123 (lookout) S" + " 0" * 10 + " 100 200" + " 0" * 6 + " 500 4096 10" + " 0" * 20)
+    (pid / "limits").write_text("Max open files            1024                 1024                 files\n")
+    snap = Snapshot(process=ProcessBlock(ProcessCollector(pid=lambda: 123, proc=str(tmp_path), registry=None)))
+
+    before = snap.body(False)
+    (pid / "fd" / "0").touch()
+    after = snap.body(False)
+
+    assert b"process_open_fds 0\n" in before and b"process_open_fds 1\n" in after
+    assert b"process_cpu_seconds_total 3\n" in after  # (100 + 200) ticks at 100 Hz
+    assert snap.version == 1  # no update happened: only the process part changed
+
+
+def test_a_target_cannot_take_a_process_family_name():
+    snap = Snapshot()
+    snap.update("app", [Sample("process_open_fds", 3.0, {"target": "app"}, help="Someone else's fds."),
+                        Sample("process_cpu_seconds_total", 1.0, {"target": "app"}, "counter", help="CPU.")])
+
+    assert 'target="app"' not in snap.body(False).decode()
+    assert dropped(snap)["conflict"] == 2
+    list(parse_openmetrics(snap.body(True).decode()))
+
+
+@pytest.mark.parametrize("om", [False, True], ids=["text", "openmetrics"])
+def test_a_gzip_body_with_process_families_is_one_gzip_member_of_the_whole_body(om):
+    import gzip
+    import zlib
+
+    snap = Snapshot()
+    snap.update("db1", target_samples("db1"))
+
+    first, second = snap.body(om, gzipped=True), snap.body(om, gzipped=True)
+
+    for data in (first, second):
+        d = zlib.decompressobj(31)
+        body = d.decompress(data)
+        assert d.eof and d.unused_data == b""  # one member, nothing after it
+        assert body.startswith(b"# HELP lookout_collect_duration_seconds")
+        assert body.endswith(b"# EOF\n" if om else b"\n")
+        assert b"pg_up{target=\"db1\"} 1\n" in body and b"process_open_fds " in body
+    assert gzip.decompress(first)[:200] == snap.body(om)[:200]
+
+
+def test_a_kind_the_exporter_does_not_know_is_exposed_untyped():
+    snap = Snapshot(process=False)
+    snap.update("t", [Sample("app_latency_bucket", 3.0, {"le": "0.1"}, "untyped", help="Re-exported.")])  # type: ignore[arg-type]
+
+    assert "# TYPE app_latency_bucket untyped\n" in text(snap)
+    assert "# TYPE app_latency_bucket unknown\n" in openmetrics(snap)
+    list(parse_openmetrics(openmetrics(snap)))

@@ -91,3 +91,16 @@ def test_it_reflects_the_latest_update(client, snapshot):
 def test_only_get_and_head_are_allowed(client):
     assert client.head("/metrics").status_code == 200
     assert client.post("/metrics").status_code == 405
+
+
+def test_it_serves_the_process_families_fresh_and_gzipped():
+    snap = Snapshot()  # with the process families, as the runtime builds it
+    snap.update("db1", [Sample("pg_up", 1.0, {"target": "db1"}, help="Up.")])
+    app = Flask("test")
+    exporter.views.init_app(app, snap)
+
+    response = app.test_client().get("/metrics", headers={"Accept": PROMETHEUS_ACCEPT, "Accept-Encoding": "gzip"})
+
+    body = gzip.decompress(response.data)
+    assert b'pg_up{target="db1"} 1\n' in body and b"\nprocess_resident_memory_bytes " in body
+    assert body.endswith(b"# EOF\n")

@@ -47,10 +47,35 @@ def test_values_that_are_not_numbers_are_skipped():
     assert not any("mystery" in n or "brand_new" in n for n in names)
 
 
-def test_the_latency_percentile_that_is_not_a_number_is_skipped():
+def test_a_latency_line_with_a_percentile_that_is_not_a_number_is_skipped_whole():
+    # redis_exporter drops the command's summary when one percentile does not parse.
     got = samples_of("info_garbage.txt")
-    q = {dict(labels)["quantile"] for name, labels in got if name == "redis_latency_percentiles_usec"}
-    assert q == {"50", "99"}
+    assert not [name for name, _ in got if name.startswith("redis_latency_percentiles_usec")]
+
+
+def test_latency_percentiles_are_a_summary_with_the_commandstats_sum_and_count():
+    info = parse_info("# Commandstats\r\ncmdstat_get:calls=21,usec=175,usec_per_call=8.33\r\n"
+                      "# Latencystats\r\nlatency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=4.015\r\n"
+                      "latency_percentiles_usec_set:p50=1.003\r\n")  # set: no commandstats, no summary
+    got = {(s.name, tuple(sorted(s.labels.items()))): (s.value, s.kind)
+           for s in info_samples(info, databases=0, now=0.0) if s.name.startswith("redis_latency")}
+    assert got == {
+        ("redis_latency_percentiles_usec", (("cmd", "get"), ("quantile", "50"))): (1.003, "summary"),
+        ("redis_latency_percentiles_usec", (("cmd", "get"), ("quantile", "99"))): (2.007, "summary"),
+        ("redis_latency_percentiles_usec", (("cmd", "get"), ("quantile", "99.9"))): (4.015, "summary"),
+        ("redis_latency_percentiles_usec_sum", (("cmd", "get"),)): (175.0, "summary"),
+        ("redis_latency_percentiles_usec_count", (("cmd", "get"),)): (21.0, "summary"),
+    }
+
+
+def test_cluster_info_fields_are_gauges_under_the_exporters_names():
+    from collectors.redis.tables import cluster_samples
+
+    got = {s.name: s.value for s in cluster_samples({"cluster_state": "fail", "cluster_slots_pfail": "2",
+                                                      "cluster_stats_messages_sent": "7",
+                                                      "total_cluster_links_buffer_limit_exceeded": "0"})}
+    assert got == {"redis_cluster_state": 0.0, "redis_cluster_slots_pfail": 2.0,
+                   "redis_cluster_messages_sent_total": 7.0}
 
 
 @pytest.mark.parametrize("dump", ["info_all_6.2.txt", "info_all_7.0.txt"])
@@ -93,3 +118,13 @@ def test_a_socket_timeout_as_long_as_the_target_timeout_is_refused():
     with pytest.raises(ConfigError, match="socket_timeout"):
         parse_config("targets:\n  - name: cache\n    kind: redis\n    interval: 10s\n    timeout: 2s\n"
                      "    socket_timeout: 2s\n", env={})
+
+
+def test_a_renamed_config_command_leaves_maxclients_and_maxmemory_to_info():
+    from redis import ResponseError
+
+    from collectors.redis.settings import CONFIG_KEYS, config_samples
+
+    refused = dict.fromkeys(CONFIG_KEYS, ResponseError("unknown command 'CONFIG'"))
+    got = {s.name: s.value for s in config_samples(refused, {"maxclients": 10000.0, "maxmemory": 0.0})}
+    assert got == {"redis_config_maxclients": 10000.0, "redis_config_maxmemory": 0.0}

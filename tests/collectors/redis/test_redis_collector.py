@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import random
+import shutil
+import socket
 import time
 
 import redis
 
-from .conftest import SHARED_DB, collector, start_server, value, values
+from .conftest import SHARED_DB, Server, collector, start_server, value, values
 
 
 def test_it_reports_redis_exporter_names_from_the_shared_redis_7(redis_url):
@@ -118,7 +121,11 @@ def test_redis_7_gives_interval_latency_percentiles_from_latency_histogram(redis
     p50 = value(batch, "lookout_redis_command_latency_seconds", quantile="0.5")
     p99 = value(batch, "lookout_redis_command_latency_seconds", quantile="0.99")
     assert 0 < p50 <= p99
+    assert value(batch, "lookout_redis_command_latency_seconds_count") >= 50
+    assert value(batch, "lookout_redis_command_latency_seconds_sum") >= 0.02  # the DEBUG SLEEP
+    assert {s.kind for s in batch.samples if s.name.startswith("lookout_redis_command_latency")} == {"summary"}
     assert value(batch, "redis_latency_percentiles_usec", cmd="get", quantile="99") > 0
+    assert value(batch, "redis_latency_percentiles_usec_count", cmd="get") == 50
 
 
 def test_redis_6_2_says_latency_histogram_is_missing_and_stays_up(redis62):
@@ -166,6 +173,7 @@ def test_a_replica_reports_its_link_and_the_master_its_lag(redis7, tmp_path):
         rep = collector(replica.url).run()
         master = {"master_host": "127.0.0.1", "master_port": str(redis7.port)}
         assert value(rep, "redis_master_link_up", **master) == 1.0
+        assert value(rep, "redis_slave_info", **master, read_only="1") == 1.0
         assert rep.documents["redis_replication"]["role"] == "slave"
         assert rep.documents["redis_replication"]["link_status"] == "up"
         mas = collector(redis7.url).run()
@@ -175,3 +183,81 @@ def test_a_replica_reports_its_link_and_the_master_its_lag(redis7, tmp_path):
         assert len(values(mas, "lookout_redis_replica_lag_bytes")) == 1
     finally:
         replica.stop()
+
+
+def test_each_run_reports_the_exporters_health_families_and_the_error_without_the_password(tmp_path):
+    server = start_server(tmp_path)
+    c = collector(server.url, password="s3cret-pw")
+    try:
+        failed = c.run()  # the server has no password yet: AUTH fails
+        server.client.config_set("requirepass", "s3cret-pw")
+        ok = c.run()
+    finally:
+        c.close()
+        server.stop()
+    [(labels, v)] = values(failed, "redis_exporter_last_scrape_error").items()
+    err = dict(labels)["err"]
+    assert v == 1.0 and err and "s3cret-pw" not in err and err == failed.error
+    assert values(ok, "redis_exporter_last_scrape_error") == {(("err", ""),): 0.0}
+    assert value(ok, "redis_exporter_scrapes_total") == 2.0
+    assert value(ok, "redis_exporter_scrape_duration_seconds_count") == 2.0
+    assert value(ok, "redis_exporter_scrape_duration_seconds_sum") >= value(
+        ok, "redis_exporter_last_scrape_duration_seconds") > 0
+    assert value(ok, "redis_exporter_last_scrape_connect_time_seconds") > 0
+    assert value(ok, "redis_last_key_groups_scrape_duration_milliseconds") == 0.0
+
+
+def test_settings_and_host_memory_come_under_the_exporters_names(own_server):
+    batch = collector(own_server.url).run()
+    assert value(batch, "redis_config_maxclients") == float(own_server.client.config_get("maxclients")["maxclients"])
+    assert value(batch, "redis_config_client_output_buffer_limit_bytes", **{"class": "pubsub", "limit": "hard"}) > 0
+    assert value(batch, "redis_config_client_output_buffer_limit_overcome_seconds",
+                 **{"class": "pubsub", "limit": "soft"}) >= 0
+    assert value(batch, "redis_total_system_memory_bytes") > 0
+    assert value(batch, "redis_hz") > 0
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free too; Redis refuses ports over 55535."""
+    for port in random.sample(range(20000, 55535), 200):
+        with socket.socket() as a, socket.socket() as b:
+            try:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port pair for a cluster node")
+
+
+def start_cluster_node(tmp_path) -> Server:
+    port = cluster_port()
+    args = (shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(tmp_path), "--cluster-enabled", "yes",
+            "--cluster-config-file", str(tmp_path / "nodes.conf"))
+    server = Server(f"redis://127.0.0.1:{port}/0", redis.Redis(port=port, decode_responses=True), port, None, args)
+    server.start()
+    return server
+
+
+def test_a_cluster_node_reports_its_cluster_state_and_slots(tmp_path):
+    server = start_cluster_node(tmp_path)
+    c = collector(server.url)
+    try:
+        down = c.run()  # no slots assigned yet: the cluster is down
+        server.client.execute_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        deadline = time.monotonic() + 10
+        while server.client.execute_command("CLUSTER", "INFO").find("cluster_state:ok") < 0:
+            assert time.monotonic() < deadline, "cluster did not become ok"
+            time.sleep(0.05)
+        up = c.run()
+    finally:
+        c.close()
+        server.stop()
+    assert down.up and value(down, "redis_cluster_state") == 0.0
+    assert value(up, "redis_cluster_state") == 1.0
+    assert value(up, "redis_cluster_slots_assigned") == 16384 and value(up, "redis_cluster_slots_ok") == 16384
+    assert value(up, "redis_cluster_slots_fail") == 0 and value(up, "redis_cluster_slots_pfail") == 0
+    assert value(up, "redis_cluster_known_nodes") == 1 and value(up, "redis_cluster_enabled") == 1
+    assert set(values(up, "redis_db_keys")) == {(("db", "db0"),)}  # a cluster has one database
+    assert up.documents["redis_cluster"] == {"available": True, "state": "ok"}
