@@ -69,3 +69,29 @@ def test_the_app_serves_health_and_metrics_and_stops_cleanly_on_sigterm(tmp_path
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "scheduler stopped" in err
+
+
+def test_metrics_prints_the_catalogue_as_a_table_and_as_json_for_one_kind():
+    res = run_app("metrics")
+    assert res.returncode == 0, res.stderr
+    assert "lookout_pool_utilization_ratio" in res.stdout and "redis_keyspace_hits_total" in res.stdout
+    assert "shop_payments_total" in res.stdout  # the shipped config's SQL query joins the catalogue
+    res = run_app("metrics", "--kind", "postgres", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = __import__("json").loads(res.stdout)
+    assert {r["kind"] for r in rows} == {"postgres", "*"}
+    mean = next(r for r in rows if r["name"] == "pg_stat_statements_mean_seconds")
+    assert (mean["type"], mean["unit"], mean["family"], mean["interval"]) == ("gauge", "seconds", "statements", 60.0)
+    assert mean["labels"] == ["user", "datname", "queryid"]
+
+
+def test_check_config_refuses_a_rule_on_a_misspelt_metric_naming_the_line_and_the_right_name(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("targets:\n  - {name: pools, kind: pool, max_connections: 100,\n"
+                   "     apps: [{name: api, url: 'http://127.0.0.1:9/pool', fields: {in_use: a, max: b}}]}\n"
+                   "alerting:\n  rules:\n    - name: busy\n      expr: {metric: lookout_pool_utilisation_ratio}\n"
+                   "      warning: 0.8\n")
+    res = run_app("check-config", "--config", str(cfg))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert (f"{cfg}:7 alerting.rules[0].expr.metric: unknown metric 'lookout_pool_utilisation_ratio' "
+            "(did you mean 'lookout_pool_utilization_ratio'?)") in res.stderr

@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from collectors.catalogue import Catalogue
 from core.units import format_value
 from dashboards import figures
 from dashboards.context import DashboardRuntime
@@ -28,8 +29,9 @@ DURATIONS = {"1h": 3600, "4h": 4 * 3600, "24h": 86400, "7d": 7 * 86400}
 def layout(runtime: DashboardRuntime) -> Any:
     form = dbc.Form([
         dbc.Row([
-            dbc.Col(dbc.Input(id="sil-matchers", placeholder="alertname=HighLatency, target=shop-api", size="sm"),
-                    md=4),
+            dbc.Col([dbc.Input(id="sil-matchers", placeholder="alertname=HighLatency, target=shop-api", size="sm",
+                               list="sil-matcher-names"),
+                     html.Datalist(id="sil-matcher-names", children=matcher_options(runtime))], md=4),
             dbc.Col(dbc.Select(id="sil-duration", size="sm", value="1h",
                                options=[{"label": k, "value": k} for k in DURATIONS]), md=1),
             dbc.Col(dbc.Input(id="sil-author", placeholder="who", size="sm"), md=2),
@@ -49,6 +51,25 @@ def layout(runtime: DashboardRuntime) -> Any:
         html.H5("Notification outbox"),
         html.Div(id="al-outbox", className="mb-2"),
     ])
+
+
+def matcher_options(runtime: DashboardRuntime) -> list[Any]:
+    """Completions for the silence form: each rule's alertname (with the metric it reads, from the
+    metric catalogue), each target, and the labels of those metrics an alert carries."""
+    cfg = runtime.config
+    catalogue = Catalogue(cfg.targets)
+    out: list[Any] = []
+    labels: set[str] = set()
+    for rule in cfg.alerting.rules:
+        metrics = sorted(rule.metrics())
+        out.append(html.Option(value=f"alertname={rule.name}", label=", ".join(metrics)))
+        for name in metrics:
+            m = catalogue.lookup(name)
+            labels.update(m.labels if m is not None else ())
+    out += [html.Option(value=f"alertname={p.alert_name}", label=p.title) for p in cfg.promises.active]
+    out += [html.Option(value=f"target={t.name}", label=t.kind) for t in cfg.targets]
+    out += [html.Option(value=f"{label}=", label="label of the rules' metrics") for label in sorted(labels - {"kind"})]
+    return out
 
 
 def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
