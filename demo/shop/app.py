@@ -68,9 +68,11 @@ def create_shop(db_url: str, redis_url: str, scenarios: Scenarios, *, seed: int 
             return None
 
     def cache_set(key: str, value: str) -> None:
-        ttl = 1 if scenarios.active("cache_stampede") else 300
+        # A stampede: entries expire almost at once. With 1 s the hottest product (over half of
+        # all views, ~9 a second) still hit 8 times in 9 and the hit rate stayed near 70 %.
+        ttl_ms = 20 if scenarios.active("cache_stampede") else 300_000
         try:
-            cache.set(key, value, ex=ttl)
+            cache.set(key, value, px=ttl_ms)
         except redis.RedisError:
             pass
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 # name -> what it does (shown in the demo panel and `--scenario` help)
 SCENARIOS: dict[str, str] = {
-    "cache_stampede": "Redis is flushed every 2 s and product entries live 1 s: the cache hit ratio falls.",
+    "cache_stampede": "Redis is flushed every 2 s and product entries live 20 ms: the cache hit rate collapses.",
     "payment_outage": "The payment provider rejects 60 % of payments: the payment failure ratio rises.",
     "slow_query": "The order report loses its index and takes 300 ms: PostgreSQL query mean time and p95 rise "
                   "(the demo's tables are too small for a missing index to hurt by itself, so pg_sleep stands in).",

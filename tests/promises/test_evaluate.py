@@ -158,3 +158,26 @@ def test_a_window_that_had_nothing_to_judge_is_read_again_on_the_next_cycle(stor
     store.write_samples(NOW + 3 * STEP, [Sample("shop_payments_total", 80.0, {"status": "succeeded"}, "counter"),
                                          Sample("shop_payments_total", 40.0, {"status": "failed"}, "counter")])
     assert ev.evaluate(p, NOW + 3 * STEP).compliance == pytest.approx(1.0)  # the 30 d reading, reused
+
+
+def test_the_shipped_demo_payment_promise_ignores_a_start_with_few_payments(store):
+    # Issue 15: 3 failures of 54 payments (5.6 %) 76 s after a fresh start paged, under a threshold
+    # rule. The promise with the demo's shortened burn windows (config.yaml) burns 2.8x: no page.
+    from pathlib import Path
+
+    import yaml
+
+    shipped = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())["promises"]
+    cfg = config(**shipped)
+    p = cfg.get("payment_success")
+    ev = Evaluator(cfg, store)
+    failed = ok = 0
+    for i in range(7):
+        t = NOW + 15 * i
+        store.write_samples(t, [Sample("shop_payments_total", failed, {"status": "failed"}, "counter"),
+                                Sample("shop_payments_total", ok, {"status": "succeeded"}, "counter")])
+        s = ev.evaluate(p, t)
+        assert s.level is None, (i, s.checks)
+        bad = 1 if i in (1, 3, 4) else 0
+        failed, ok = failed + bad, ok + 11 - bad
+    assert s.burn_over(120.0) == pytest.approx((3 / 66) / 0.02)
