@@ -22,9 +22,11 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerts.items import ItemsSpec
 from alerts.matchers import Matcher, parse_matchers
 from alerts.notify.config import NotificationsConfig
 from alerts.templates import check as check_template
+from alerts.templates import uses as template_uses
 from core.configmodel import ConfigModel
 from core.durations import Duration
 from core.units import Unit, unit_for_metric
@@ -117,7 +119,11 @@ class Rule(ConfigModel):
         "Added to the alert's labels, for routes and silences; `severity` is set from the level."))
     annotations: dict[str, str] = Field(default_factory=dict,
                                         description="summary, description, runbook_url; {labels[x]}, {value}, "
-                                                    "{warning}, {critical}, {op}, {severity}, {rule}.")
+                                                    "{warning}, {critical}, {op}, {severity}, {rule}, {items}.")
+    items: ItemsSpec | None = Field(None, description=(
+        "What `{items}` lists: the first `limit` items of a collector document for the alert's target (and "
+        "database), e.g. {document: pg_index_audit, kind: duplicate, limit: 5} names each duplicate index "
+        "with its table, size and scans (docs/alerting.md)."))
     unit: Unit | None = Field(None, description=(
         "How values and thresholds read in messages (`{value}` in a template): ratio, seconds, bytes, count, "
         "eur, usd or none. Default: what the metric's name declares (`_ratio`, `_seconds`, `_bytes`, `_total`); "
@@ -151,6 +157,9 @@ class Rule(ConfigModel):
                 check_template(text)
             except ValueError as exc:
                 raise ValueError(f"annotations.{key}: {exc}") from None
+            if self.items is None and template_uses(text, "items"):
+                raise ValueError(f"annotations.{key}: {{items}} needs the rule's `items:` "
+                                 "(e.g. items: {document: pg_index_audit, kind: duplicate})")
         if "severity" in self.labels:
             raise ValueError("labels.severity is set per level from warning/critical; do not set it")
         return self

@@ -1,4 +1,4 @@
-"""Annotation templates: ``str.format`` fields over labels, value and thresholds only.
+"""Annotation templates: ``str.format`` fields over labels, value, thresholds and ``{items}`` only.
 
 Attribute access (``{value.__class__}``) is refused, so a template can reach
 nothing but the values handed to it. ``{value}``, ``{warning}``,
@@ -54,17 +54,18 @@ class Quantity:
 
 
 _FMT = _SafeFormatter()
-FIELDS = ("labels", "value", "warning", "critical", "threshold", "op", "severity", "rule")
+FIELDS = ("labels", "value", "warning", "critical", "threshold", "op", "severity", "rule", "items")
 _OP_WORDS = {">": "above", ">=": "at or above", "<": "below", "<=": "at or below"}
 
 
 def context(rule: str, labels: Mapping[str, str], value: float | None, thresholds: Mapping[str, Any],
-            severity: str | None, unit: str = "none") -> dict[str, Any]:
+            severity: str | None, unit: str = "none", items: str = "–") -> dict[str, Any]:
+    """``items``: the rule's ``{items}`` already rendered (alerts.items), "–" for a rule without."""
     return {"labels": _Labels(labels), "value": Quantity(value, unit),
             "warning": Quantity(thresholds.get("warning"), unit),
             "critical": Quantity(thresholds.get("critical"), unit),
             "threshold": Quantity(thresholds.get(severity) if severity else None, unit),
-            "op": thresholds.get("op"), "severity": severity or "", "rule": rule}
+            "op": thresholds.get("op"), "severity": severity or "", "rule": rule, "items": items}
 
 
 def condition_text(thresholds: Mapping[str, Any]) -> str:
@@ -77,6 +78,15 @@ def condition_text(thresholds: Mapping[str, Any]) -> str:
     parts = [f"{sev} {words} {format_value(thresholds[sev], unit)}" for sev in ("warning", "critical")
              if isinstance(thresholds.get(sev), (int, float))]
     return ", ".join(parts) or "no threshold"
+
+
+def uses(template: str, name: str) -> bool:
+    """Whether ``template`` has a field ``name`` (``{items}``, ``{labels[x]}`` for "labels")."""
+    try:
+        return any(f is not None and f.split("[", 1)[0].split(".", 1)[0].split("!", 1)[0] == name
+                   for _text, f, _spec, _conv in _FMT.parse(template))
+    except ValueError:
+        return False  # unparsable: check() says why
 
 
 def render(template: str, ctx: Mapping[str, Any]) -> str:

@@ -45,6 +45,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
 
     def build(fetch: Fetch, theme: str) -> list[Any]:
         pg_down = fetch.down_spans(t.name for t in fetch.targets("postgres"))
+        watched = _watched(fetch)
         out: list[Any] = []
 
         def common(*metrics: str, down: list | None = None) -> dict[str, Any]:
@@ -55,12 +56,14 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         def series_panel(metric: str, *, by: str | None = None, pick: str = "avg", unit: str = "count",
                          thresholds: tuple = (None, None), limit_names: tuple[str, str] = ("warning", "critical"),
                          kinds: list[str] | None = None, matchers: dict | None = None, extra: list | None = None,
-                         also: tuple[str, ...] = (), what: str = "") -> None:
+                         also: tuple[str, ...] = (), what: str = "", per_database: bool = False) -> None:
             reason = fetch.why_missing(kinds or ["postgres"], metric, what)
             if reason:
                 out.extend(missing(reason, theme))
                 return
             ranges = fetch.ranges(metric, matchers=matchers)
+            if per_database:
+                ranges = [r for r in ranges if watched(r.series.labels.get("target"), r.series.labels.get("datname"))]
             if by:
                 lines = [series.pairs_line(k or "all", sorted(v.items()))
                          for k, v in sorted(series.group_sum(ranges, by, pick).items())]
@@ -79,9 +82,9 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
                  if blocked else [])
         series_panel("pg_locks_count", by="mode", pick="max", extra=extra, also=("lookout_pg_blocked_sessions",))
         series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds")
-        series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes")
+        series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes", per_database=True)
         out.extend(_replication(fetch, theme, common(*REPLICATION_METRICS)))
-        out += [_oldest(fetch), _blocking(fetch), _vacuum(fetch), _indexes(fetch)]
+        out += [_oldest(fetch), _blocking(fetch), _vacuum(fetch, watched), _indexes(fetch, watched)]
         return out
 
     return register_page(app, runtime, outputs, build)
@@ -166,11 +169,30 @@ def _blocking(fetch: Fetch) -> Any:
     return table(rows[:15], cols, empty=fetch.why_missing(["postgres"], None) or "no blocked sessions")
 
 
-def _vacuum(fetch: Fetch) -> Any:
-    dead = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
-            for s, _t, v in fetch.latest("pg_stat_user_tables_n_dead_tup")}
-    age = {(s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")): v
-           for s, _t, v in fetch.latest("lookout_pg_table_vacuum_age_seconds")}
+Watched = Callable[[str | None, str | None], bool]
+
+
+def _watched(fetch: Fetch) -> Watched:
+    """Whether (target, datname) is a database the target's `databases:` watches.
+
+    A target without `databases:` watches every database; samples or findings of a
+    database it no longer watches (older history, another config) are not shown.
+    """
+    only = {t.name: set(dbs) for t in fetch.targets("postgres") if (dbs := getattr(t, "databases", None))}
+
+    def watched(target: str | None, datname: str | None) -> bool:
+        return target not in only or datname in only[target or ""]
+    return watched
+
+
+def _vacuum(fetch: Fetch, watched: Watched) -> Any:
+    def key(s: Any) -> tuple[str | None, ...]:
+        return s.labels.get("datname"), s.labels.get("schemaname"), s.labels.get("relname")
+
+    def mine(s: Any) -> bool:
+        return watched(s.labels.get("target"), s.labels.get("datname"))
+    dead = {key(s): v for s, _t, v in fetch.latest("pg_stat_user_tables_n_dead_tup") if mine(s)}
+    age = {key(s): v for s, _t, v in fetch.latest("lookout_pg_table_vacuum_age_seconds") if mine(s)}
     # No vacuum age: the table has not been vacuumed since the statistics were reset.
     rows: list[dict[str, Any]] = [
         {"table": ".".join(x or "" for x in k), "dead": dead.get(k), "vacuum_age": age.get(k, "never")}
@@ -181,17 +203,55 @@ def _vacuum(fetch: Fetch) -> Any:
                  empty=fetch.why_missing(["postgres"], "pg_stat_user_tables_n_dead_tup") or "no tables")
 
 
-def _indexes(fetch: Fetch) -> Any:
-    rows = []
+AUDIT_KINDS = ("invalid", "duplicate", "unused")
+AUDIT_ROWS = 30
+
+
+def index_findings(fetch: Fetch, watched: Watched) -> tuple[list[dict[str, Any]], list[str]]:
+    """The index audit's findings of every watched database, and the databases it audited.
+
+    The collector keeps one audit per database (``{datname: {duplicate, unused, invalid}}``);
+    an audit stored flat (one database, older documents) counts as one database too.
+    """
+    rows: list[dict[str, Any]] = []
+    audited: list[str] = []
     for d in fetch.documents("pg_index_audit"):
         if not isinstance(d.body, dict):
             continue
-        for kind in ("invalid", "duplicate", "unused"):
-            for ix in d.body.get(kind) or []:
-                if isinstance(ix, dict):
-                    rows.append({"issue": kind, "target": d.target,
-                                 "index": ix.get("indexrelname") or ix.get("index") or ix.get("name"),
-                                 "table": ix.get("relname") or ix.get("table"), "size": ix.get("size_bytes")})
-    return table(rows[:20], [("issue", "Issue"), ("target", "Target"), ("index", "Index"), ("table", "Table"),
-                             ("size", "Size", "bytes")],
-                 empty=fetch.why_missing(["postgres"], None) or "no unused, duplicate or invalid indexes")
+        flat = any(k in d.body for k in AUDIT_KINDS)
+        for dat, audit in ([(None, d.body)] if flat else sorted(d.body.items())):
+            if not isinstance(audit, dict) or (dat is not None and not watched(d.target, dat)):
+                continue
+            audited.append(f"{d.target}/{dat}" if dat else d.target)
+            for kind in AUDIT_KINDS:
+                for ix in audit.get(kind) or []:
+                    if isinstance(ix, dict):
+                        rows.append(_finding(d.target, dat, kind, ix))
+    return rows, audited
+
+
+def _finding(target: str, dat: str | None, kind: str, ix: dict[str, Any]) -> dict[str, Any]:
+    name = ix.get("index") or ix.get("indexrelname") or ix.get("name")
+    schema = ix.get("schemaname")
+    why = {"duplicate": f"duplicates {ix.get('covered_by')}" if ix.get("covered_by") else "duplicate",
+           "unused": "no scans since the statistics were reset", "invalid": "invalid: rebuild or drop it"}[kind]
+    return {"issue": kind, "target": target, "database": ix.get("datname") or dat,
+            "index": f"{schema}.{name}" if schema and name else name,
+            "table": ix.get("table") or ix.get("relname"), "size": ix.get("size_bytes"),
+            "scans": ix.get("idx_scan"), "why": why}
+
+
+def _indexes(fetch: Fetch, watched: Watched) -> Any:
+    rows, audited = index_findings(fetch, watched)
+    cols: list[Column] = [("database", "Database"), ("issue", "Issue"), ("index", "Index"), ("table", "Table"),
+                          ("size", "Size", "bytes"), ("scans", "Scans", "count"), ("why", "Why")]
+    if len({r["target"] for r in rows}) > 1:
+        cols.insert(0, ("target", "Target"))
+    if not audited:
+        return table([], cols, empty=fetch.why_missing(["postgres"], None)
+                     or "the index audit has not run yet (the indexes family, every 5 minutes by default)")
+    shown = table(rows[:AUDIT_ROWS], cols,
+                  empty=f"no unused, duplicate or invalid indexes in {', '.join(sorted(set(audited)))}")
+    if len(rows) <= AUDIT_ROWS:
+        return shown
+    return html.Div([shown, html.Div(f"and {len(rows) - AUDIT_ROWS} more", className="text-body-secondary lk-small")])

@@ -25,7 +25,9 @@ def test_alerting_is_optional_and_evaluates_every_15s():
 
 def test_a_malformed_rule_is_reported_with_its_name_and_the_key():
     [p] = problems("alerting:\n  rules:\n    - name: slow\n      expr: {metric: m, agg: median}\n      warning: 1\n")
-    assert p.startswith("config.yaml:3 alerting.rules[0]: rule 'slow': expr.agg:")
+    # At the line of the key itself (issue 16), in words, with the value given.
+    assert p.startswith("config.yaml:4 alerting.rules[0].expr.agg: rule 'slow': must be 'last'"), p
+    assert p.endswith("(got 'median')"), p
 
 
 def test_two_rules_with_one_name_are_refused():
@@ -47,7 +49,9 @@ def test_critical_less_severe_than_warning_is_refused():
 def test_the_shipped_default_rules_load():
     cfg = AlertingConfig.model_validate(yaml.safe_load(DEFAULTS.read_text()), context={"from_file": True})
     names = [r.name for r in cfg.rules]
-    assert "target_down" in names and "cache_hit_ratio" in names and len(names) == 10
+    assert "target_down" in names and len(names) == 9
+    # What a promise holds has no threshold rule beside it (issue 15: one truth per claim).
+    assert not {"payment_failure_ratio", "cache_hit_ratio", "pool_utilization"} & set(names)
 
 
 def test_alert_history_is_kept_90_days_unless_configured():
@@ -95,4 +99,4 @@ def test_an_explicit_unit_wins_and_an_unknown_one_is_refused():
     assert r.value_unit() == "eur"
     [p] = problems("alerting:\n  rules:\n    - name: r\n      expr: {metric: m}\n      warning: 1\n"
                    "      unit: percent\n")
-    assert "rule 'r': unit:" in p and "'ratio'" in p
+    assert p.startswith("config.yaml:6 alerting.rules[0].unit: rule 'r': must be 'ratio'"), p
