@@ -109,7 +109,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         print(refusal, file=sys.stderr)
         return 2
     try:
-        runtime = build_runtime(config, role=args.role)
+        runtime = build_runtime(config, role=args.role, config_path=args.config)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc  # the driver's message where there is one
         print(f"store: cannot open {mask(config.store_url(), config.secret_values)}: {cause}",
@@ -130,8 +130,14 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             # leave it serving idle keep-alive connections (Prometheus, browsers).
             raise SystemExit(0)
 
+    def reload(_signum: int, _frame: object) -> None:
+        # Off the signal handler: a reload waits for a running alert evaluation (composition/reload.py).
+        if runtime.reloader is not None:
+            threading.Thread(target=runtime.reloader.reload, name="reload", daemon=True).start()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)  # reload the config file; a bad one is refused and logged
     try:
         runtime.start()
         url = f"http://{host}:{server.effective_port}"

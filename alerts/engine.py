@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from alerts import items as rule_items
 from alerts import maintenance, mutes, promise_rules, removed
 from alerts import silences as sil
 from alerts.config import AlertingConfig, Rule
@@ -76,7 +77,26 @@ class AlertEngine:
         self.started_at: float | None = None
         self.last_report: EvalReport | None = None
         self._warned: set[str] = set()
+        self._documents: dict[tuple[str | None, str], list[Any]] = {}  # {items} reads of this cycle
         self._lock = threading.Lock()
+        # Targets a config reload removed: their series are left out and their open alerts closed
+        # (not "no data" for a target nobody watches any more). Re-adding a target takes it off.
+        self.removed_targets: frozenset[str] = frozenset()
+
+    def reconfigure(self, config: Any, removed_targets: Iterable[str] = ()) -> None:
+        """A reloaded config's rules, promises and target intervals, between two cycles.
+
+        Alert state lives in the store by rule name and series labels, so a rule that is
+        kept (changed or not) goes on from its state: still past its new threshold, it keeps
+        firing and its ``firing_since``; no longer past it, it clears as the state machine says.
+        """
+        with self._lock:
+            self.config = _config(config)
+            pcfg = getattr(config, "promises", None)
+            if isinstance(pcfg, PromisesConfig) and (self.promises is None or self.promises.config != pcfg):
+                self.promises = Evaluator(pcfg, self.store, self.clock)
+            self.intervals = _intervals(config)
+            self.removed_targets = frozenset((self.removed_targets | set(removed_targets)) - set(self.intervals))
 
     def migrate(self) -> None:
         migrate(self.store.engine, self.writer)
@@ -97,23 +117,26 @@ class AlertEngine:
         if self.started_at is None:
             self.started_at = now
         report = EvalReport(at=now)
+        self._documents = {}
         wanted = set(only) if only is not None else None
         rules = [r for r in self.config.rules if wanted is None or r.metrics() & wanted]
         with self.store.engine.connect() as conn:
             stored = load_all(conn)
             active_silences = sil.active(conn, now)
         windows = [w for w in self.config.maintenance if maintenance.active(w, now)]
-        down = self._down_targets(now)
+        down = self._down_targets(now) - self.removed_targets
         report.down_targets = sorted(down)
         suppressors = mutes.down_dependents(self.config, down)
         by_rule: dict[str, list[Stored]] = {}
         for s in stored.values():
-            by_rule.setdefault(s.rule, []).append(s)
+            if s.series_labels.get("target") not in self.removed_targets:
+                by_rule.setdefault(s.rule, []).append(s)
+        source = _Without(self.store, self.removed_targets) if self.removed_targets else self.store
         # Target-down rules last: their payload counts what the others had suppressed.
         for rule in sorted(rules, key=lambda r: mutes.TARGET_UP in r.metrics()):
             report.rules += 1
             try:
-                values = rule_values(rule, self.store, now, self.intervals)
+                values = rule_values(rule, source, now, self.intervals)
             except Exception as exc:
                 log.exception("rule %s failed", rule.name)
                 report.errors[rule.name] = f"{exc.__class__.__name__}: {exc}"
@@ -130,7 +153,9 @@ class AlertEngine:
             self._promise_cycle(now, by_rule, stored, active_silences, windows, suppressors, report)
         if only is None:  # a full cycle: close what rules removed from the config left open
             names = {r.name for r in self.config.rules} | {p.alert_name for p in self._active_promises()}
-            n_t, n_e, n_c = removed.close(self.writer, self.store.engine, removed.orphans_of(stored, names), now)
+            gone = {k: s for k, s in stored.items() if s.series_labels.get("target") in self.removed_targets}
+            orphans = {s.key: s for s in removed.orphans_of(stored, names) + removed.orphans_of(gone, set())}
+            n_t, n_e, n_c = removed.close(self.writer, self.store.engine, list(orphans.values()), now)
             report.transitions += n_t
             report.events += n_e
             report.cas_conflicts += n_c
@@ -180,12 +205,13 @@ class AlertEngine:
             if self.promises is not None else None
         if promise is not None:  # its level is a burn score: messages show the objective instead
             thresholds = {"unit": unit, "objective": promise.objective, "objective_text": promise.line_text()}
-        annotations = _annotations(rule, prev, labels, state.value, thresholds, state.severity, state.state)
+        items = self._items(rule, prev.series_labels)
+        annotations = _annotations(rule, prev, labels, state.value, thresholds, state.severity, state.state, items)
         resolved = annotations
         if any(e.kind == "resolved" for e, _ in annotated):
             # The resolve says what was wrong (the summary it fired with), marked resolved.
             was = _annotations(rule, prev, labels, prev.state.value, thresholds, prev.state.severity,
-                               prev.state.inner)
+                               prev.state.inner, items)
             resolved = {**annotations, "summary": f"Resolved: {was.get('summary') or rule.name}"}
         closes_ack = any(e.kind in ("escalated", "deescalated", "resolved", "flapping_ended") for e in out.events)
         values: dict[str, Any] = {
@@ -243,6 +269,15 @@ class AlertEngine:
         return {"suppressed_alerts": sum(1 for (s,) in rows if s != "ok"), "dependent_alerts": len(rows),
                 "suppressed_events": int(muted_events)}
 
+    def _items(self, rule: Rule, series_labels: dict[str, str]) -> str:
+        """``{items}`` for one alert: the rule's document of the series' target, read now."""
+        if rule.items is None:
+            return "–"
+        key = (series_labels.get("target"), rule.items.document)
+        if key not in self._documents:  # once a cycle: one read serves every database's alert
+            self._documents[key] = self.store.documents(target=key[0], key=key[1])
+        return rule_items.render(rule.items, series_labels, self._documents[key])
+
     @staticmethod
     def _labels(rule: Rule, series_labels: dict[str, str], severity: str | None) -> dict[str, str]:
         out = {**series_labels, **rule.labels, "alertname": rule.name}
@@ -283,6 +318,17 @@ class AlertEngine:
         return sil.expire(self.writer, silence_id, self.clock() if now is None else now)
 
 
+class _Without:
+    """The store's ``raw`` without the series of some targets (those a reload removed)."""
+
+    def __init__(self, store: Any, targets: frozenset[str]) -> None:
+        self.store, self.targets = store, targets
+
+    def raw(self, name: str, matchers: Mapping[str, str] | None, start: float, end: float) -> list[Any]:
+        return [sp for sp in self.store.raw(name, matchers, start, end)
+                if sp.series.labels.get("target") not in self.targets]
+
+
 def _showing(out: Outcome, shown: float | None) -> Outcome:
     return Outcome(replace(out.state, value=shown), [replace(t, value=shown) for t in out.transitions],
                    [replace(e, value=shown) for e in out.events])
@@ -300,9 +346,9 @@ def _stale_severity(rule: Rule, state: AlertState) -> AlertState:
 
 
 def _annotations(rule: Rule, prev: Stored, labels: dict[str, str], value: float | None,
-                 thresholds: dict[str, Any], severity: str | None, state: str) -> dict[str, str]:
+                 thresholds: dict[str, Any], severity: str | None, state: str, items: str = "–") -> dict[str, str]:
     """The rule's annotations rendered for one state; a stale alert's summary names the series."""
-    ctx = context(rule.name, labels, value, thresholds, severity, str(thresholds.get("unit") or "none"))
+    ctx = context(rule.name, labels, value, thresholds, severity, str(thresholds.get("unit") or "none"), items)
     out = {k: render(v, ctx) for k, v in rule.annotations.items()}
     if state == "stale":  # the stale-data alert names the series, whatever the rule says
         out = {**out, "rule_summary": out.get("summary", ""),

@@ -7,12 +7,18 @@ dispatch: the scheduler runs ``evaluate`` every ``evaluation_interval``,
 every hour, and the pipeline triggers an extra evaluation of the rules that
 read a batch's metrics right after it lands, so detection does not wait for
 the next tick.
+
+A config reload (composition/reload.py) calls :func:`reconfigure`: the same
+engine learns the new rules (alert state is kept in the store, by rule name),
+a changed ``notifications:`` section gets a new Notifier, and a changed
+``evaluation_interval`` reschedules the evaluation.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
 
@@ -23,6 +29,7 @@ from alerts.notify.channels import sink
 from alerts.notify.notifier import Notifier
 from alerts.prune import PRUNE_SECONDS, prune
 from composition.clustering import leads
+from composition.config import Config
 from composition.runtime import Runtime
 from core.samples import Batch
 from demo import sink_page
@@ -47,7 +54,8 @@ def attach(runtime: Runtime) -> AlertEngine:
                        _when_leading(runtime, "evaluator", _BacklogGate(runtime, engine.evaluate)),
                        interval)
     routing = threading.Lock()  # route() and the pruning of closed notify_alerts/notify_groups rows
-    sched.add_periodic("alerts:dispatch", _when_leading(runtime, "dispatcher", lambda: _notify(notifier, routing)),
+    # The notifier of the moment: a reload may replace it (reconfigure).
+    sched.add_periodic("alerts:dispatch", _when_leading(runtime, "dispatcher", lambda: _notify(runtime, routing)),
                        DISPATCH_SECONDS)
     # With the dispatcher: that is where route() runs, so the routing lock covers a cluster too.
     sched.add_periodic("alerts:prune", _when_leading(runtime, "dispatcher", lambda: _prune(runtime, routing)),
@@ -72,7 +80,46 @@ def init_web(app: Flask, runtime: Runtime) -> None:
     api.init_app(app, engine)
     ncfg = runtime.config.alerting.notifications
     sink_page.init_app(app, runtime.store.engine, sink.receiver_names(ncfg))
-    web.init_app(app, notifier, ack=engine.ack)
+    web.init_app(app, _CurrentNotifier(runtime), ack=engine.ack)
+
+
+class _CurrentNotifier:
+    """The runtime's notifier at the time of each call (a reload may replace it)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runtime.notifier, name)
+
+
+def reconfigure(runtime: Runtime, old: Config, new: Config, removed_targets: Iterable[str]) -> list[str]:
+    """Apply a reloaded config's alerting and promises; returns what changed, for the reload's answer."""
+    engine = runtime.alert_engine
+    if engine is None:
+        return []
+    said = []
+    before = {r.name: r for r in old.alerting.rules}
+    after = {r.name: r for r in new.alerting.rules}
+    for verb, names in (("added", after.keys() - before.keys()), ("removed", before.keys() - after.keys()),
+                        ("changed", {n for n in after.keys() & before.keys() if after[n] != before[n]})):
+        if names:
+            said.append(f"rules {verb}: {', '.join(sorted(names))}")
+    if old.promises != new.promises:
+        said.append("promises reloaded")
+    engine.reconfigure(new, removed_targets)
+    if old.alerting.notifications != new.alerting.notifications:
+        notifier = Notifier(new, runtime.store, clock=runtime.clock)
+        if runtime.notifier is not None:
+            # Closed by the next dispatch run: the run that may still use it has ended by then.
+            runtime.retired_notifiers.append(runtime.notifier)
+        runtime.notifier = notifier
+        said.append("notifications reloaded")
+    interval = new.alerting.evaluation_interval
+    if interval != old.alerting.evaluation_interval and runtime.scheduler is not None:
+        runtime.scheduler.set_periodic_interval("alerts:evaluate", interval)
+        said.append(f"alerting.evaluation_interval: {interval:g} s")
+    return said
 
 
 def _when_leading(runtime: Runtime, role: str, job: Callable[[], None]) -> Callable[[], None]:
@@ -136,7 +183,15 @@ def _safe(fn: Callable[[], object]) -> None:
         _ok("alert evaluation")
 
 
-def _notify(notifier: Notifier, routing: threading.Lock) -> None:
+def _notify(runtime: Runtime, routing: threading.Lock) -> None:
+    while runtime.retired_notifiers:  # dispatch runs one at a time: no run uses a retired one now
+        try:
+            runtime.retired_notifiers.pop().close()
+        except Exception:  # a transport that fails to close must not stop dispatch
+            log.exception("closing a replaced notifier failed")
+    notifier = runtime.notifier
+    if notifier is None:
+        return
     try:
         with routing:
             notifier.route()

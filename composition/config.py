@@ -19,8 +19,9 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
-from alerts.config import AlertingConfig
+from alerts.config import AlertingConfig, Rule
 from collectors.registry import target_models
+from composition import checks
 from core.configmodel import ConfigModel
 from core.errors import ConfigError
 from core.targets import TargetBase
@@ -99,17 +100,20 @@ class Config(ConfigModel):
 
 # -- loading ------------------------------------------------------------------
 
-def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Config:
+def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None, *, check: bool = True) -> Config:
+    """The config file, validated; ``check`` also checks what it means (composition/checks.py)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config: {exc.strerror or exc}"]) from None
-    return parse_config(text, name=str(path), base_dir=path.resolve().parent, env=env)
+    return parse_config(text, name=str(path), base_dir=path.resolve().parent, env=env, check=check)
 
 
 def parse_config(text: str, *, name: str = "config.yaml", base_dir: Path | None = None,
-                 env: dict[str, str] | None = None) -> Config:
+                 env: dict[str, str] | None = None, check: bool = False) -> Config:
+    """``text`` validated by the models; with ``check``, also by meaning (metric names, label
+    names, JSON paths, target and family names: composition/checks.py)."""
     env = dict(os.environ) if env is None else env
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -137,12 +141,15 @@ def parse_config(text: str, *, name: str = "config.yaml", base_dir: Path | None 
         # Report every mistake at once, but each place only once: a missing
         # ${VAR} or a duplicate name was already said above.
         said = {p.split(" ", 2)[1].rstrip(":") for p in problems if " " in p}
-        for e in exc.errors():
-            line = _format_error(e, data, lines, name)
-            where = line.split(" ", 2)[1].rstrip(":")
-            if where in said or ("(top level)" in line and "duplicate target name" in line):
-                continue
-            problems.append(line)
+        for e in [e for e in exc.errors() if not _other_branch(e, data)] or exc.errors():
+            for line in _rule_errors(e, data, lines, name) or [_format_error(e, data, lines, name)]:
+                where = line.split(" ", 2)[1].rstrip(":")
+                if where in said or ("(top level)" in line and "duplicate target name" in line):
+                    continue
+                problems.append(line)
+    else:
+        if check and not problems:
+            problems += checks.problems(cfg, data, lambda p: f"{_where(name, lines, p)} {format_path(p)}")
     if problems:
         raise ConfigError(problems)
     cfg._base_dir = base_dir or Path.cwd()
@@ -221,16 +228,24 @@ def _duplicate_targets(data: dict, lines: dict, name: str) -> list[str]:
     return out
 
 
+# Location parts pydantic adds that are no key of the YAML: a union member's type
+# (`Expr`, `list[Expr]`), a validator function (`function-after[...]`).
+_TAG = re.compile(r"^(function-[a-z-]+\[.*\]|[A-Z]\w*|(list|dict|tuple|set)\[.*\]|str|int|float|bool|none)$")
+
+
 def _data_path(loc: tuple, data: Any) -> tuple:
     """Map a pydantic error location to a path in the YAML data.
 
     Discriminated unions put the tag into the location
-    (``targets.1.postgres.dsn``); drop it so the path reads as written.
+    (``targets.1.postgres.dsn``); drop it so the path reads as written, and so
+    for a union member's type (``ratio.numerator.Expr.metric``).
     """
     out: list = []
     cur = data
     for el in loc:
         if isinstance(cur, dict) and el not in cur and cur.get("kind") == el:
+            continue
+        if isinstance(el, str) and _TAG.match(el) and not (isinstance(cur, dict) and el in cur):
             continue
         out.append(el)
         if isinstance(cur, dict):
@@ -240,6 +255,60 @@ def _data_path(loc: tuple, data: Any) -> tuple:
         else:
             cur = None
     return tuple(out)
+
+
+def _other_branch(err: ErrorDetails, data: Any) -> bool:
+    """An error of the union member the YAML did not mean: `Expr | list[Expr]` given a mapping
+    also fails as a list; that half says nothing to the person who wrote the mapping."""
+    cur = data
+    for el in err["loc"]:
+        if isinstance(el, str) and _TAG.match(el) and not (isinstance(cur, dict) and el in cur):
+            if (el.startswith(("list[", "tuple[", "set[")) and not isinstance(cur, list)) or \
+                    (el[:1].isupper() and not isinstance(cur, dict)):
+                return True
+            continue
+        if isinstance(cur, dict):
+            cur = cur.get(el)
+        elif isinstance(cur, list) and isinstance(el, int) and el < len(cur):
+            cur = cur[el]
+        else:
+            cur = None
+    return False
+
+
+class _LocatedRule(Rule):
+    """A rule validated with each error at its own key: the rule model's wrapper folds them
+    into one message at the rule (to name it); here they keep their place and the rule's
+    name is put in front of each message instead."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_rule(cls, data: Any, handler: Any) -> Any:
+        return handler(data)
+
+
+def _rule_errors(err: ErrorDetails, data: dict, lines: dict, name: str) -> list[str] | None:
+    """A rule's folded error, unfolded: each mistake at the line of its key (a bad `for:` at
+    the `for:` line, not the rule's). None when the error is not a rule's."""
+    path = _data_path(tuple(err["loc"]), data)
+    if err["type"] != "value_error" or len(path) != 3 or path[:2] != ("alerting", "rules"):
+        return None
+    rules = data.get("alerting", {}).get("rules")
+    rule = rules[path[2]] if isinstance(rules, list) and isinstance(path[2], int) else None
+    if not isinstance(rule, dict):
+        return None
+    try:
+        _LocatedRule.model_validate(rule, context={"from_file": True})
+    except ValidationError as exc:
+        label = f"rule {rule.get('name')!r}: " if rule.get("name") else ""
+        inner = [e for e in exc.errors() if not _other_branch(e, rule)] or exc.errors()
+        out = []
+        for e in inner:
+            moved: Any = {**e, "loc": path + tuple(e["loc"])}
+            where, _, msg = _format_error(moved, data, lines, name).partition(": ")
+            out.append(f"{where}: {label}{msg}")
+        return out
+    return None
 
 
 def _known_keys() -> set[str]:
@@ -277,7 +346,27 @@ def _format_error(err: ErrorDetails, data: dict, lines: dict, name: str) -> str:
         if got is not None:
             path = path + ("kind",)
     else:
-        msg = msg.removeprefix("Value error, ")
+        msg = _PLAIN.get(kind, msg.removeprefix("Value error, "))
+        if kind == "list_type" and path and path[-1] in ("by", "dependents", "labels_by"):
+            msg = f"must be a list of names, e.g. `{path[-1]}: [target]`"
+        msg = msg.replace("Input should be", "must be").replace("String should match pattern", "must match")
         if "input" in err and not isinstance(err["input"], (dict, list)) and kind not in ("value_error",):
             msg += f" (got {err['input']!r})"
     return f"{_where(name, lines, path)} {format_path(path)}: {msg}"
+
+
+# pydantic's wording of the common type errors, as a person writing YAML reads them.
+_PLAIN = {
+    "list_type": "must be a list, e.g. [a, b]",
+    "dict_type": "must be a mapping (key: value)",
+    "model_type": "must be a mapping (key: value)",
+    "model_attributes_type": "must be a mapping (key: value)",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+}

@@ -55,10 +55,7 @@ class Pipeline:
                  buffer: WriteBuffer | None = None) -> None:
         self.store = store
         self.snapshot = snapshot
-        self.secrets = secrets
-        self._secrets_longest_first = sorted(secrets, key=len, reverse=True)
-        # What mask() can change: a secret (3+ chars), a URL's user:password@, a password= pair.
-        self._needles = (*(x for x in self._secrets_longest_first if len(x) >= 3), "@")
+        self._set_secrets(secrets)
         self.target_labels = target_labels or {}
         self.listeners: list[Listener] = []
         self.writer = StoreWriter(store, secrets=secrets, buffer=buffer, on_written=self._written)
@@ -67,8 +64,28 @@ class Pipeline:
         # Per target, of its last batch: its labels, the raw samples, {id(raw): labelled}.
         self._last_labelled: dict[str, tuple[dict[str, str], list[Sample], dict[int, Sample]]] = {}
 
+    def _set_secrets(self, secrets: frozenset[str]) -> None:
+        self.secrets = secrets
+        self._secrets_longest_first = sorted(secrets, key=len, reverse=True)
+        # What mask() can change: a secret (3+ chars), a URL's user:password@, a password= pair.
+        self._needles = (*(x for x in self._secrets_longest_first if len(x) >= 3), "@")
+
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
+
+    # -- reload -------------------------------------------------------------------
+    def reconfigure(self, target_labels: dict[str, dict[str, str]], secrets: frozenset[str]) -> None:
+        """A reloaded config's target labels and secrets (callers pass the old secrets too:
+        a batch collected before the reload may still carry one)."""
+        self.target_labels = target_labels
+        self._set_secrets(secrets)
+        self.writer.secrets = secrets
+
+    def forget(self, target: str) -> None:
+        """A target removed from the config: its series leave /metrics now."""
+        self.snapshot.remove(target)
+        with self._lock:
+            self._last_labelled.pop(target, None)
 
     def start(self) -> None:
         """Write on the writer thread from now on (the processes that collect call this)."""

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from collectors.registry import collector_for
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from alerts.engine import AlertEngine
     from alerts.notify.notifier import Notifier
     from cluster.node import Node
+    from composition.reload import Reloader
     from demo.runner import Demo
 
 log = logging.getLogger("lookout")
@@ -44,6 +46,11 @@ class Runtime:
     notifier: Notifier | None = None
     demo: Demo | None = None
     cluster: Node | None = None
+    # Notifiers a reload replaced, closed by the next dispatch run (composition/alerting.py).
+    retired_notifiers: list[Notifier] = field(default_factory=list)
+    # The file this process was started from: what a reload re-reads (None: reload refused).
+    config_path: Path | None = None
+    reloader: Reloader | None = None
     # Completed dashboard buckets, shared by the page callbacks of this process.
     bucket_cache: BucketCache = field(default_factory=BucketCache)
     # Run before the scheduler starts / after it stopped (e.g. the embedded demo servers).
@@ -75,7 +82,8 @@ class Runtime:
 
 
 def build_runtime(config: Config, *, role: str = "all", store: Store | None = None,
-                  clock: Callable[[], float] = time.time) -> Runtime:
+                  clock: Callable[[], float] = time.time, config_path: str | Path | None = None) -> Runtime:
+    """``config_path``: the file ``config`` was loaded from, which a reload re-reads (composition/reload.py)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     store = store or Store(config.store_url(), retention=config.store.retention, clock=clock)
@@ -88,7 +96,8 @@ def build_runtime(config: Config, *, role: str = "all", store: Store | None = No
         collectors = [collector_for(t) for t in config.targets]
         scheduler = Scheduler(collectors, pipeline, store, role=role, clock=clock)
     runtime = Runtime(config=config, role=role, store=store, snapshot=snapshot, pipeline=pipeline,
-                      scheduler=scheduler, clock=clock)
+                      scheduler=scheduler, clock=clock,
+                      config_path=Path(config_path) if config_path is not None else None)
     if role == "worker":
         # Several workers on one PostgreSQL store; a no-op on SQLite.
         from composition import clustering
@@ -96,4 +105,6 @@ def build_runtime(config: Config, *, role: str = "all", store: Store | None = No
     from composition import alerting, demo
     alerting.attach(runtime)
     demo.attach(runtime)
+    from composition import reload
+    reload.attach(runtime)
     return runtime

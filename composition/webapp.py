@@ -6,6 +6,7 @@ from flask import Flask
 import api.routes
 import composition.alerting
 import composition.demo
+import composition.reload_view
 import dashboards
 import exporter.views
 import report.views
@@ -21,6 +22,7 @@ def make_flask_app(runtime: Runtime) -> Flask:
     api.routes.init_app(app, runtime)
     composition.alerting.init_web(app, runtime)
     composition.demo.init_web(app, runtime)
+    composition.reload_view.init_app(app, runtime)  # POST /api/reload
     report.views.init_app(app, runtime)  # GET /report: the claims report
     if runtime.collects:
         # /metrics is served by the process that collects (DESIGN.md): a web
