@@ -41,7 +41,7 @@ EVERY_POLL = None
 class Metric:
     """One metric (or one pattern of metrics) a collector kind can produce.
 
-    ``type`` is the sample kind (gauge, counter, summary), or ``scraped`` for series
+    ``type`` is the sample kind (gauge, counter, summary, histogram), or ``scraped`` for series
     re-exported as an application types them. ``interval`` is the default in seconds;
     None: every poll of the target. ``open_labels``: the labels depend on what the
     target answers (a SQL query's label columns, an application's own labels), so

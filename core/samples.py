@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # A summary is exposed as Prometheus shapes it: ``x{quantile="0.95"}``, ``x_sum`` and
-# ``x_count`` are three samples of kind "summary" sharing the family name ``x``.
-Kind = Literal["gauge", "counter", "summary"]
+# ``x_count`` are three samples of kind "summary" sharing the family name ``x``; likewise a
+# histogram's ``x_bucket{le=...}``, ``x_sum`` and ``x_count`` (an application's, re-exported).
+Kind = Literal["gauge", "counter", "summary", "histogram"]
 
 
 @dataclass(slots=True)

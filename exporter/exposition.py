@@ -34,7 +34,8 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 DROPPED_METRIC = "lookout_exporter_dropped_samples_total"
 DROP_REASONS = ("conflict", "duplicate", "invalid_name", "invalid_value")
 _NO_HELP = "No help text given by the collector."
-_KINDS = frozenset({"counter", "gauge", "summary"})
+_KINDS = frozenset({"counter", "gauge", "summary", "histogram"})
+_COMPOSITE = frozenset({"summary", "histogram"})  # one family of several sample names
 
 
 # -- formatting (pure) ------------------------------------------------------------
@@ -95,13 +96,19 @@ def _exposed_type(kind: str) -> str:
     return kind if kind in _KINDS else "untyped"
 
 
-def summary_family(name: str, labels: Mapping[str, str]) -> str | None:
-    """The family of a sample of kind ``summary``, or None if its name fits no summary shape.
+def summary_family(name: str, labels: Mapping[str, str], kind: str = "summary") -> str | None:
+    """The family of a sample of kind ``summary`` (or ``histogram``), or None if its name fits
+    no such shape.
 
     >>> summary_family("x", {"quantile": "0.5"}), summary_family("x_sum", {}), summary_family("x", {})
     ('x', 'x', None)
+    >>> summary_family("x_bucket", {"le": "1"}, "histogram"), summary_family("x", {"le": "1"}, "histogram")
+    ('x', None)
     """
-    if "quantile" in labels:
+    if kind == "histogram":
+        if name.endswith("_bucket") and "le" in labels and len(name) > len("_bucket"):
+            return name[: -len("_bucket")]
+    elif "quantile" in labels:
         return name
     for suffix in ("_sum", "_count"):
         if name.endswith(suffix) and len(name) > len(suffix):
@@ -134,6 +141,8 @@ class Family:
             om_type = "unknown"  # client_golang's OpenMetrics for a counter without _total
         elif type_ == "summary":
             claims = (name, name + "_sum", name + "_count", name + "_created")
+        elif type_ == "histogram":
+            claims = (name, name + "_bucket", name + "_sum", name + "_count", name + "_created")
         text_header = (f"# HELP {name} {escape_help(help_, openmetrics=False)}\n"
                        f"# TYPE {name} {type_}\n").encode()
         om_header = (f"# HELP {om_name} {escape_help(help_, openmetrics=True)}\n"
@@ -153,8 +162,17 @@ class Rendered:
     count: int = 0
 
 
-def _summary_problem(name: str, family: str, labels: Mapping[str, str], value: float) -> str | None:
-    """Why a summary sample would make the exposition invalid (OpenMetrics' rules), else None."""
+def _summary_problem(name: str, family: str, labels: Mapping[str, str], value: float,
+                     kind: str = "summary") -> str | None:
+    """Why a summary (or histogram) sample would make the exposition invalid (OpenMetrics' rules), else None."""
+    if kind == "histogram" and name.endswith("_bucket"):
+        try:
+            float(labels["le"])
+        except ValueError:
+            return "invalid_value"
+        return "invalid_value" if not value >= 0 or not value.is_integer() else None
+    if kind == "histogram" and name.endswith("_sum"):
+        return None if value == value else "invalid_value"  # a histogram's sum may be negative
     if name == family:  # a quantile
         try:
             q = float(labels["quantile"])
@@ -191,15 +209,16 @@ def render(samples: Iterable[Sample], dropped: dict[str, int]) -> dict[str, Rend
             # OpenMetrics rejects negative and NaN counters; neither is a counter.
             dropped["invalid_value"] += 1
             continue
-        if kind == "summary":
-            family = summary_family(name, labels)  # type: ignore[assignment]  # None is refused here
+        if kind in _COMPOSITE:
+            family = summary_family(name, labels, kind)  # type: ignore[assignment]  # None is refused here
             if family is None or not _valid_metric_name(family):
                 dropped["invalid_name"] += 1
                 continue
-            if (problem := _summary_problem(name, family, labels, value)) is not None:
+            if (problem := _summary_problem(name, family, labels, value, kind)) is not None:
                 dropped[problem] += 1
                 continue
-            part = 0 if name == family else 1 if name.endswith("_sum") else 2
+            part = 2 if name.endswith("_count") and name != family else 1 if name.endswith("_sum") \
+                and name != family else 0
         type_, help_ = _exposed_type(kind), s.help or _NO_HELP
         group = groups.get(family)
         if group is None:
@@ -217,11 +236,11 @@ def render(samples: Iterable[Sample], dropped: dict[str, int]) -> dict[str, Rend
             line = f"{name}{{{inner}}} {format_value(value)}\n"
         else:
             line = f"{name} {format_value(value)}\n"
-        # Summaries: each label set's quantiles, _sum and _count must be adjacent.
-        series = tuple(f"{k}={v}" for k, v in key[1] if k != "quantile") if kind == "summary" else ()
+        # Summaries and histograms: each label set's quantiles (buckets), _sum and _count adjacent.
+        series = tuple(f"{k}={v}" for k, v in key[1] if k not in ("quantile", "le")) if kind in _COMPOSITE else ()
         group.lines.append((series, part, line))
     for group in groups.values():
-        if group.type == "summary":
+        if group.type in _COMPOSITE:
             first: dict[tuple[str, ...], int] = {}
             for series, _part, _line in group.lines:
                 first.setdefault(series, len(first))

@@ -24,6 +24,7 @@ PROMTOOL_DISLIKED_PEER_NAMES: dict[str, str] = {
     "pg_stat_database_blk_write_time": PG_COUNTER,
     "pg_stat_database_blks_hit": PG_COUNTER,
     "pg_stat_database_blks_read": PG_COUNTER,
+    "pg_stat_database_checksum_failures": PG_COUNTER,  # only on a server with data checksums
     "pg_stat_database_conflicts": PG_COUNTER,
     "pg_stat_database_conflicts_confl_bufferpin": PG_COUNTER,
     "pg_stat_database_conflicts_confl_deadlock": PG_COUNTER,
@@ -37,6 +38,7 @@ PROMTOOL_DISLIKED_PEER_NAMES: dict[str, str] = {
     "pg_stat_database_sessions_abandoned": PG_COUNTER,
     "pg_stat_database_sessions_fatal": PG_COUNTER,
     "pg_stat_database_sessions_killed": PG_COUNTER,
+    "pg_stat_database_stats_reset": PG_COUNTER,  # only once a database's statistics were reset
     "pg_stat_database_temp_bytes": PG_COUNTER,
     "pg_stat_database_temp_files": PG_COUNTER,
     "pg_stat_database_tup_deleted": PG_COUNTER,

@@ -68,17 +68,18 @@ def from_target(target: Any) -> list[Metric]:
         scraper = PromScraper(probe.name, cfg, set())
         counter = cfg.counter if cfg.counter.endswith("_total") else cfg.counter + "_total"
         hist_unit = unit_for_metric(cfg.histogram)
-        for fam, name, unit, help_ in [
-            (cfg.histogram, cfg.histogram + "_bucket", "count", "The application's request-duration histogram "
-             "buckets (le), re-exported."),
-            (cfg.histogram, cfg.histogram + "_sum", hist_unit, "The application's request-duration histogram sum, "
+        for fam, name, type_, unit, help_ in [
+            (cfg.histogram, cfg.histogram + "_bucket", "histogram", "count", "The application's request-duration "
+             "histogram buckets (le), re-exported."),
+            (cfg.histogram, cfg.histogram + "_sum", "histogram", hist_unit, "The application's request-duration "
+             "histogram sum, re-exported."),
+            (cfg.histogram, cfg.histogram + "_count", "histogram", "count", "The application's request-duration "
+             "histogram count, re-exported."),
+            (counter.removesuffix("_total"), counter, "counter", "count", "The application's request counter, "
              "re-exported."),
-            (cfg.histogram, cfg.histogram + "_count", "count", "The application's request-duration histogram count, "
-             "re-exported."),
-            (counter.removesuffix("_total"), counter, "count", "The application's request counter, re-exported."),
         ]:
             if scraper.wanted(fam, name):
-                out.append(Metric(cfg.prefix + name, "counter", help_, "http", "scraped", interval=target.interval,
+                out.append(Metric(cfg.prefix + name, type_, help_, "http", "scraped", interval=target.interval,
                                   unit=unit, open_labels=True, origin=origin))
         # Everything else the application exposes that passes the filters.
         heads = cfg.allow if cfg.allow and not cfg.allow_regex else [""]

@@ -101,7 +101,11 @@ class PromScraper:
                 series += 1
                 if series > self.cfg.max_series:
                     continue
-                kind = "counter" if counter_kind and "quantile" not in s.labels else "gauge"
+                # The application's own types: a histogram or summary stays one (promtool and
+                # PromQL's histogram_quantile expect _bucket under a histogram), counters stay counters.
+                kind = fam.type if fam.type in ("counter", "histogram", "summary") else "gauge"
+                if kind == "counter" and not s.name.endswith("_total"):
+                    kind = "gauge"  # a counter's _created (kept when not filtered above) is a timestamp
                 labels = {(f"exported_{k}" if k in self.reserved else k): v for k, v in s.labels.items()}
                 out.append(Sample(self.cfg.prefix + s.name, s.value, labels, kind,  # type: ignore[arg-type]
                                   fam.documentation or f"Scraped from the application ({fam.name})."))

@@ -463,3 +463,35 @@ def test_a_kind_the_exporter_does_not_know_is_exposed_untyped():
     assert "# TYPE app_latency_bucket untyped\n" in text(snap)
     assert "# TYPE app_latency_bucket unknown\n" in openmetrics(snap)
     list(parse_openmetrics(openmetrics(snap)))
+
+
+def histogram_samples(target: str, route: str) -> list[Sample]:
+    lab = {"target": target, "route": route}
+    h = "Request duration, re-exported from the application."
+    return [Sample("app_seconds_bucket", 3.0, {**lab, "le": "0.1"}, "histogram", h),
+            Sample("app_seconds_bucket", 5.0, {**lab, "le": "+Inf"}, "histogram", h),
+            Sample("app_seconds_sum", 0.9, lab, "histogram", h),
+            Sample("app_seconds_count", 5.0, lab, "histogram", h)]
+
+
+@pytest.mark.parametrize("parse, render", [(parse_text, text), (parse_openmetrics, openmetrics)],
+                         ids=["text-0.0.4", "openmetrics-1.0.0"])
+def test_an_applications_histogram_is_re_exposed_as_one_histogram_family(parse, render):
+    # An application's request histogram re-exported by an http target: typed counter parts
+    # failed promtool ("_bucket" on a non-histogram); as a histogram they pass both parsers.
+    snap = Snapshot(process=False)
+    a, b = histogram_samples("t", "/a"), histogram_samples("t", "/b")
+    snap.update("t", [a[2], b[0], a[0], b[3], a[3], b[1], a[1], b[2]])
+
+    fam = {f.name: f for f in parse(render(snap))}["app_seconds"]
+    assert fam.type == "histogram"
+    got = {(s.name, s.labels.get("route"), s.labels.get("le")): s.value for s in fam.samples}
+    assert got[("app_seconds_bucket", "/a", "+Inf")] == 5.0 and got[("app_seconds_sum", "/b", None)] == 0.9
+    assert len(got) == 8
+
+
+def test_a_histogram_bucket_without_le_or_a_fractional_count_is_dropped():
+    snap = Snapshot(process=False)
+    snap.update("t", [Sample("h_bucket", 1.0, {}, "histogram", "H."),
+                      Sample("h_bucket", 1.5, {"le": "1"}, "histogram", "H.")])
+    assert "h_bucket" not in text(snap)
