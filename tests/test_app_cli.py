@@ -95,3 +95,7 @@ def test_check_config_refuses_a_rule_on_a_misspelt_metric_naming_the_line_and_th
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert (f"{cfg}:7 alerting.rules[0].expr.metric: unknown metric 'lookout_pool_utilisation_ratio' "
             "(did you mean 'lookout_pool_utilization_ratio'?)") in res.stderr
+    # The catalogue is where one looks the right name up: it lists even with that mistake in the file.
+    res = run_app("metrics", "--config", str(cfg), "--kind", "pool")
+    assert res.returncode == 0, res.stderr
+    assert "lookout_pool_utilization_ratio" in res.stdout
