@@ -30,6 +30,7 @@ from alerts.statemachine import OPEN, AlertState
 from alerts.templates import context, render
 from promises.config import PromisesConfig
 from promises.evaluate import Evaluator
+from store.availability import store_unavailable
 
 log = logging.getLogger("lookout.alerts")
 DOWN_WINDOW = 300.0
@@ -138,6 +139,8 @@ class AlertEngine:
             try:
                 values = rule_values(rule, source, now, self.intervals)
             except Exception as exc:
+                if store_unavailable(exc):
+                    raise  # the store went away mid-cycle: the job says so once, no traceback per rule
                 log.exception("rule %s failed", rule.name)
                 report.errors[rule.name] = f"{exc.__class__.__name__}: {exc}"
                 continue
@@ -178,6 +181,8 @@ class AlertEngine:
             try:
                 status = self.promises.evaluate(p, now)
             except Exception as exc:
+                if store_unavailable(exc):
+                    raise
                 log.exception("promise %s failed", p.id)
                 report.errors[p.alert_name] = f"{exc.__class__.__name__}: {exc}"
                 continue

@@ -65,8 +65,8 @@ _SILENCE_BODY = {
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "Lookout JSON API", "version": "1",
-             "description": "Health, targets, time series, alerts, silences, the notification outbox and the "
-                            "demo's incident scenarios. With an `auth:` section: a session cookie (browser) or "
+             "description": "Health, targets, time series, promises, alerts, silences, the notification outbox, "
+                            "config reload and the demo's incident scenarios. With an `auth:` section: a session cookie (browser) or "
                             "`Authorization: Bearer <token>`; read tokens may GET, write tokens may also POST/"
                             "DELETE. Session requests that change state need the X-CSRFToken header."},
     "components": {"securitySchemes": {
@@ -121,6 +121,13 @@ SPEC: dict[str, Any] = {
             params=[_q("limit", "Messages (1..500).", {"type": "integer", "minimum": 1, "maximum": 500}),
                     _q("since_id", "Only newer than this id.", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
                     _q("receiver", "Only this receiver.", {"type": "string", "maxLength": 200})])},
+        "/api/promises": {"get": _op(
+            "Each promise's latest evaluation: value, compliance, budget left, burns and its alert's verdict.",
+            _ok("promises"))},
+        "/api/reload": {"post": _op(
+            "Re-read the config file and apply it; a bad file is refused (422) with its errors and the running "
+            "config stays; 409 where this process cannot reload (no config file, or one of several web workers).",
+            _ok("applied, with what changed"))},
         "/api/demo/scenarios": {"get": _op("The demo's incident scenarios.", _ok("scenarios"))},
         "/api/demo/scenarios/{name}": {"post": _op(
             "Switch a demo scenario on or off.", _ok("switched"),

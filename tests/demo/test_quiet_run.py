@@ -26,7 +26,7 @@ def test_three_quiet_minutes_of_the_demo_send_nothing_and_show_nothing_pending_o
                          cwd=ROOT, capture_output=True, text=True, timeout=MINUTES * 60 + 300, check=False)
     assert out.exists(), run.stdout + run.stderr
     r = json.loads(out.read_text())
-    assert r["ready_after_s"] is not None and not r["crashed"], r.get("log_tail")
+    assert r["ready_after_s"] is not None and not r["crashed"], "\n".join(r.get("log_tail") or [])
     assert r["minutes"] >= MINUTES
     assert r["notifications"] == [], run.stdout
     assert r["not_ok"] == [], run.stdout  # nothing went pending, firing, stale or flapping
