@@ -66,8 +66,9 @@ SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "Lookout JSON API", "version": "1",
              "description": "Health, targets, time series, promises, alerts, silences, the notification outbox, "
-                            "config reload and the demo's incident scenarios. With an `auth:` section: a session cookie (browser) or "
-                            "`Authorization: Bearer <token>`; read tokens may GET, write tokens may also POST/"
+                            "config reload and the demo's incident scenarios. With an `auth:` section: a session "
+                            "cookie (browser) or `Authorization: Bearer <token>`; read tokens may GET, write tokens "
+                            "may also POST/"
                             "DELETE. Session requests that change state need the X-CSRFToken header."},
     "components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"},
