@@ -17,11 +17,8 @@ one column removed from its table (``SHIM``).
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 
 import psycopg
@@ -32,6 +29,7 @@ from collectors.pool import PoolCollector, PoolTarget
 from core.samples import Sample
 from exporter.snapshot import Snapshot
 from exporter.views import init_app
+from tests import pgbouncer
 
 from .support import Family, binary, families, free_port, running, scrape
 
@@ -112,40 +110,15 @@ def bouncer(pg_admin_dsn) -> Iterator[dict]:
     """A PgBouncer of its own (named entries only, so each alias has one real database), idle after warm-up."""
     info = psycopg.conninfo.conninfo_to_dict(pg_admin_dsn)
     host, port = info.get("host", "127.0.0.1"), info.get("port", 5432)
-    tmp = tempfile.mkdtemp(prefix="lookout-pgb-peer-")
-    listen = free_port()
-    ini = os.path.join(tmp, "pgbouncer.ini")
-    with open(ini, "w") as f:
-        f.write(f"[databases]\nshop = host={host} port={port} dbname=postgres pool_size=4 reserve_pool=1\n"
-                f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {listen}\nauth_type = trust\n"
-                f"auth_file = {tmp}/users.txt\nadmin_users = postgres\npool_mode = transaction\n"
-                f"max_client_conn = 57\nunix_socket_dir =\nlogfile = {tmp}/pgbouncer.log\n")
-    with open(os.path.join(tmp, "users.txt"), "w") as f:
-        f.write('"postgres" ""\n')
-    os.chmod(tmp, 0o777)
-    for p in (ini, os.path.join(tmp, "users.txt")):
-        os.chmod(p, 0o644)
-    cmd = ["/usr/sbin/pgbouncer", ini] + (["-u", "nobody"] if os.geteuid() == 0 else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    admin = f"postgresql://postgres@127.0.0.1:{listen}/pgbouncer"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            psycopg.connect(admin, autocommit=True, prepare_threshold=None, connect_timeout=2).close()
-            break
-        except psycopg.OperationalError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"pgbouncer did not start: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
-            time.sleep(0.1)
-    # Traffic, then idle: every counter has a value and none moves while the test compares.
-    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{listen}/shop", autocommit=True,
-                         prepare_threshold=None) as conn:
-        for _ in range(5):
-            conn.execute("SELECT pg_sleep(0.01)")
-    yield {"port": listen, "admin": admin}
-    proc.terminate()
-    proc.wait(10)
-    shutil.rmtree(tmp, ignore_errors=True)
+    with pgbouncer.running(f"shop = host={host} port={port} dbname=postgres pool_size=4 reserve_pool=1",
+                           "max_client_conn = 57", prefix="lookout-pgb-peer-") as listen:
+        admin = f"postgresql://postgres@127.0.0.1:{listen}/pgbouncer"
+        # Traffic, then idle: every counter has a value and none moves while the test compares.
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{listen}/shop", autocommit=True,
+                             prepare_threshold=None) as conn:
+            for _ in range(5):
+                conn.execute("SELECT pg_sleep(0.01)")
+        yield {"port": listen, "admin": admin}
 
 
 @pytest.fixture(scope="module")
