@@ -97,11 +97,24 @@ def sum_by_ts(ranges: Iterable[SeriesRange], pick: str = "avg") -> dict[float, f
     return dict(out)
 
 
-def group_sum(ranges: Iterable[SeriesRange], label: str, pick: str = "avg") -> dict[str, dict[float, float]]:
+def max_by_ts(ranges: Iterable[SeriesRange], pick: str = "max") -> dict[float, float]:
+    out: dict[float, float] = {}
+    for r in ranges:
+        for b in r.points:
+            v = getattr(b, pick)
+            out[b.ts] = v if b.ts not in out else max(out[b.ts], v)
+    return out
+
+
+def group_sum(ranges: Iterable[SeriesRange], label: str, pick: str = "avg",
+              combine: str = "sum") -> dict[str, dict[float, float]]:
+    """One line per value of ``label``: its series summed (counts) or, with ``combine="max"``,
+    their maximum (durations and ages: the oldest transaction of several databases is not their sum)."""
     groups: dict[str, list[SeriesRange]] = defaultdict(list)
     for r in ranges:
         groups[r.series.labels.get(label, "")].append(r)
-    return {k: sum_by_ts(v, pick) for k, v in groups.items()}
+    join = max_by_ts if combine == "max" else sum_by_ts
+    return {k: join(v, pick) for k, v in groups.items()}
 
 
 def ratio_series(num: Mapping[float, float], den: Mapping[float, float]) -> list[tuple[float, float | None]]:

@@ -56,7 +56,8 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         def series_panel(metric: str, *, by: str | None = None, pick: str = "avg", unit: str = "count",
                          thresholds: tuple = (None, None), limit_names: tuple[str, str] = ("warning", "critical"),
                          kinds: list[str] | None = None, matchers: dict | None = None, extra: list | None = None,
-                         also: tuple[str, ...] = (), what: str = "", per_database: bool = False) -> None:
+                         also: tuple[str, ...] = (), what: str = "", per_database: bool = False,
+                         combine: str = "sum") -> None:
             reason = fetch.why_missing(kinds or ["postgres"], metric, what)
             if reason:
                 out.extend(missing(reason, theme))
@@ -66,7 +67,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
                 ranges = [r for r in ranges if watched(r.series.labels.get("target"), r.series.labels.get("datname"))]
             if by:
                 lines = [series.pairs_line(k or "all", sorted(v.items()))
-                         for k, v in sorted(series.group_sum(ranges, by, pick).items())]
+                         for k, v in sorted(series.group_sum(ranges, by, pick, combine).items())]
             else:
                 lines = [series.line(r, pick) for r in ranges]
             out.extend(shown(figures.timeseries(lines[:12] + (extra or []), unit=unit, thresholds=thresholds,
@@ -81,7 +82,7 @@ def register(app: Dash, runtime: DashboardRuntime) -> Callable[..., Any]:
         extra = ([series.pairs_line("blocked sessions", sorted(series.sum_by_ts(blocked, "max").items()))]
                  if blocked else [])
         series_panel("pg_locks_count", by="mode", pick="max", extra=extra, also=("lookout_pg_blocked_sessions",))
-        series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds")
+        series_panel("pg_stat_activity_max_tx_duration", by="state", pick="max", unit="seconds", combine="max")
         series_panel("pg_database_size_bytes", by="datname", pick="last", unit="bytes", per_database=True)
         out.extend(_replication(fetch, theme, common(*REPLICATION_METRICS)))
         out += [_oldest(fetch), _blocking(fetch), _vacuum(fetch, watched), _indexes(fetch, watched)]

@@ -191,3 +191,16 @@ def test_the_top_statement_lists_say_what_lookout_s_own_statements_cost():
         assert "SELECT 1" in text and "Lookout's own statements: shop-db: 1,234 calls, 500 ms in all" in text
     docs[0].body["lookout"] = None  # a server without them (or an older Lookout's document): no line
     assert "Lookout's own" not in str(latency.statements(fetch)[0])
+
+
+def test_a_duration_per_state_is_the_longest_of_the_databases_not_their_sum():
+    # The oldest transaction of two databases in "active" is the older one: 40 s, not 40 + 5.
+    from store.types import Bucket, SeriesInfo, SeriesRange
+
+    def rng(i: int, datname: str, v: float) -> SeriesRange:
+        info = SeriesInfo(i, "pg_stat_activity_max_tx_duration", {"datname": datname, "state": "active"}, "gauge", "")
+        return SeriesRange(info, [Bucket(60.0, v, v, v, v, 1)])
+
+    ranges = [rng(1, "shop", 40.0), rng(2, "postgres", 5.0)]
+    assert series.group_sum(ranges, "state", "max", combine="max") == {"active": {60.0: 40.0}}
+    assert series.group_sum(ranges, "state", "max") == {"active": {60.0: 45.0}}  # counts are summed
