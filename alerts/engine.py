@@ -157,11 +157,13 @@ class AlertEngine:
         if only is None:  # a full cycle: close what rules removed from the config left open
             names = {r.name for r in self.config.rules} | {p.alert_name for p in self._active_promises()}
             gone = {k: s for k, s in stored.items() if s.series_labels.get("target") in self.removed_targets}
-            orphans = {s.key: s for s in removed.orphans_of(stored, names) + removed.orphans_of(gone, set())}
-            n_t, n_e, n_c = removed.close(self.writer, self.store.engine, list(orphans.values()), now)
-            report.transitions += n_t
-            report.events += n_e
-            report.cas_conflicts += n_c
+            rule_gone = removed.orphans_of(stored, names)
+            target_gone = [s for s in removed.orphans_of(gone, set()) if s.key not in {o.key for o in rule_gone}]
+            for orphans, reason in ((rule_gone, removed.REASON), (target_gone, removed.TARGET_REASON)):
+                n_t, n_e, n_c = removed.close(self.writer, self.store.engine, orphans, now, reason)
+                report.transitions += n_t
+                report.events += n_e
+                report.cas_conflicts += n_c
         self._check_metrics(now, report)
         report.duration = time.perf_counter() - t0
         self.last_report = report

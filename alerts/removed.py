@@ -28,10 +28,13 @@ from alerts.statemachine import OPEN, AlertState, Transition
 
 log = logging.getLogger("lookout.alerts")
 REASON = "the rule was removed from the configuration"
+TARGET_REASON = "its target was removed from the configuration"
 
 
-def close(writer: Any, engine: Any, orphans: list[Stored], now: float) -> tuple[int, int, int]:
-    """Close each orphan with compare-and-set; (transitions, events, conflicts) written."""
+def close(writer: Any, engine: Any, orphans: list[Stored], now: float,
+          reason: str = REASON) -> tuple[int, int, int]:
+    """Close each orphan with compare-and-set; (transitions, events, conflicts) written.
+    ``reason`` is what the resolve says: the rule, or its target, left the configuration."""
     if not orphans:
         return 0, 0, 0
     with engine.connect() as conn:
@@ -48,8 +51,8 @@ def close(writer: Any, engine: Any, orphans: list[Stored], now: float) -> tuple[
         event = "resolved" if was.is_open else None
         t = Transition(now, was.inner, "ok", was.severity, None, was.value, event)
         annotations = _json(row.annotations)
-        annotations["summary"] = (f"{annotations['summary']} (resolved: {REASON})" if annotations.get("summary")
-                                  else f"{prev.rule}: resolved, {REASON}")
+        annotations["summary"] = (f"{annotations['summary']} (resolved: {reason})" if annotations.get("summary")
+                                  else f"{prev.rule}: resolved, {reason}")
         values = {**state_columns(state), "annotations": json.dumps(annotations), "last_eval": now,
                   "notified": False, "silenced_by": None, "suppressed_by": None, "muted_reason": None,
                   "acked_by": None, "acked_at": None}
@@ -60,7 +63,7 @@ def close(writer: Any, engine: Any, orphans: list[Stored], now: float) -> tuple[
                        "series_labels": prev.series_labels, "annotations": annotations,
                        "thresholds": _json(row.thresholds), "firing_since": was.firing_since,
                        "started_at": was.started_at,  # the resolve says how long the episode lasted
-                       "value": was.value, "state": "ok", "message": f"{prev.rule}: {REASON}", "muted": False,
+                       "value": was.value, "state": "ok", "message": f"{prev.rule}: {reason}", "muted": False,
                        "muted_reason": None, "suppressed_by": None}
             rows_out.append({"event": event, "severity": None, "previous_severity": was.severity,
                              "value": was.value, "at": now, "payload": json.dumps(payload, default=str),
@@ -70,7 +73,7 @@ def close(writer: Any, engine: Any, orphans: list[Stored], now: float) -> tuple[
             continue
         transitions += 1
         events += len(rows_out)
-        log.info("alert %s %s: %s", prev.key, event or "cleared", REASON)
+        log.info("alert %s %s: %s", prev.key, event or "cleared", reason)
     return transitions, events, conflicts
 
 

@@ -100,7 +100,10 @@ def test_a_removed_targets_alert_resolves_instead_of_going_stale(incident):
     rows = [a for a in alert_rows(runtime.store.engine, "all") if a["rule"] == "api_slow"]
     assert [(a["labels"]["target"], a["state"]) for a in rows] == [("api", "firing"), ("db", "ok")]
     db = next(a for a in rows if a["labels"]["target"] == "db")
-    assert [e["event"] for e in alert_detail(runtime.store.engine, db["id"]).events] == ["resolved", "firing"]
+    detail = alert_detail(runtime.store.engine, db["id"])
+    assert [e["event"] for e in detail.events] == ["resolved", "firing"]
+    # The resolve says why: the target left, not the rule (the rule still watches "api").
+    assert "its target was removed from the configuration" in detail.events[0]["payload"]["message"]
 
 
 def test_notifications_go_to_the_receivers_of_the_reloaded_config(tmp_path, clock):
