@@ -78,8 +78,8 @@ def init_web(app: Flask, runtime: Runtime) -> None:
     if engine is None or notifier is None:
         return
     api.init_app(app, engine)
-    ncfg = runtime.config.alerting.notifications
-    sink_page.init_app(app, runtime.store.engine, sink.receiver_names(ncfg))
+    # Read per request: a reload may add or rename sink receivers.
+    sink_page.init_app(app, runtime.store.engine, lambda: sink.receiver_names(runtime.config.alerting.notifications))
     web.init_app(app, _CurrentNotifier(runtime), ack=engine.ack)
 
 

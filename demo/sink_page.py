@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -149,7 +150,10 @@ def page(messages: list[dict[str, Any]], receivers: list[str], fmt_time: Any) ->
             f"<h1>Notifications (local sink)</h1>{intro}{''.join(cards)}</body></html>")
 
 
-def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
+def init_app(app: Flask, engine: Any, receivers: list[str] | Callable[[], list[str]]) -> None:
+    """``receivers``: the sink receivers' names, or a function giving them now (a reload may change them)."""
+    names: Callable[[], list[str]] = receivers if callable(receivers) else (lambda: list(receivers))
+
     def limit_arg(default: int) -> int:
         return max(1, min(sink.MAX_LIMIT, int(request.args.get("limit", default))))
 
@@ -163,7 +167,7 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
         except params.ParamError as exc:
             return jsonify(error=f"{exc.param} {exc.message}", param=exc.param), 400
         rows = sink.messages(engine, limit, receiver, since_id)
-        return jsonify(receivers=receivers, messages=rows)
+        return jsonify(receivers=names(), messages=rows)
 
     @app.get("/demo/notifications")
     def sink_page() -> ResponseReturnValue:
@@ -171,6 +175,6 @@ def init_app(app: Flask, engine: Any, receivers: list[str]) -> None:
             limit = limit_arg(50)
         except ValueError:
             limit = 50
-        body = page(sink.messages(engine, limit), receivers, fmt_time)
+        body = page(sink.messages(engine, limit), names(), fmt_time)
         return Response(body, mimetype="text/html", headers={"Content-Security-Policy": CSP,
                                                              "X-Content-Type-Options": "nosniff"})

@@ -137,3 +137,26 @@ def test_notifications_go_to_the_receivers_of_the_reloaded_config(tmp_path, cloc
         runtime.stop()
         old_hook.close()
         new_hook.close()
+
+
+def test_the_sink_pages_name_the_receivers_of_the_reloaded_config(tmp_path, clock):
+    from app import create_app
+
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    path = tmp_path / "config.yaml"
+
+    def write(name: str) -> None:
+        path.write_text(config_text(store, 0.5)
+                        + f"  notifications:\n    receivers:\n      - {{name: {name}, sink: {{}}}}\n")
+
+    write("before")
+    runtime = build_runtime(load_config(path), clock=clock, config_path=path)
+    try:
+        client = create_app(runtime.config, runtime=runtime).test_client()
+        assert client.get("/api/sink").get_json()["receivers"] == ["before"]
+        write("after")
+        assert runtime.reloader.reload().applied
+        assert client.get("/api/sink").get_json()["receivers"] == ["after"]
+        assert "receiver after" in client.get("/demo/notifications").get_data(as_text=True)
+    finally:
+        runtime.stop()
