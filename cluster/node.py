@@ -61,7 +61,7 @@ class Node:
 
     def may_collect(self, target: str) -> bool:
         if not self.owns(target):
-            self._let_go(target)
+            self.release(target)
             return False
         interval = self.intervals[target]
         now = int(self.clock() * 1000)
@@ -111,7 +111,7 @@ class Node:
             lease = current.get(target)
             if not self.owns(target):
                 if lease is not None and lease.holder == self.me:
-                    self._let_go(target)
+                    self.release(target)
                 elif target not in self.held:
                     self.snapshot.remove(target)
                 continue
@@ -127,7 +127,8 @@ class Node:
         for role in self.elections:
             self.leads(role)
 
-    def _let_go(self, target: str) -> None:
+    def release(self, target: str, why: str = "moved to another worker") -> None:
+        """Give up a target's lease now (it moved, or a reload removed it) instead of when it expires."""
         with self._lock:
             had = self.held.pop(target, None) is not None
         if had:
@@ -136,7 +137,7 @@ class Node:
                     lz.release(conn, target, self.me)
             except Exception as exc:  # noqa: BLE001 - it expires by itself
                 log.warning("releasing %s: %s", target, exc)
-            log.info("target %s moved to another worker", target)
+            log.info("target %s %s", target, why)
         self.snapshot.remove(target)
 
     def stop(self) -> None:

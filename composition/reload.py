@@ -142,7 +142,7 @@ class Reloader:
         if node is not None:
             node.intervals = intervals
             for name in result.removed:
-                node._let_go(name)  # releases its lease now instead of when it expires
+                node.release(name, "removed from the configuration")
         result.changes = alerting.reconfigure(rt, old, config, result.removed)
         if old.dashboards != config.dashboards:
             result.changes.append("dashboards reloaded")
