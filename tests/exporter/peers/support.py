@@ -77,18 +77,21 @@ class Family:
 
 
 def families(text: str, drop_labels: Sequence[str] = ()) -> dict[str, Family]:
-    """Parsed exposition, keyed by sample name as PromQL sees it (``x_total`` stays ``x_total``).
-
-    prometheus_client's parser strips a counter's ``_total`` from the family name; dashboards
-    query the sample name, so that is the key. ``drop_labels`` removes labels one side adds
+    """Parsed exposition, keyed by sample name as PromQL sees it: ``x_total`` stays ``x_total``
+    and a counter written ``x`` stays ``x``. ``drop_labels`` removes labels one side adds
     (Lookout's ``target``) before label sets are compared.
     """
+    # prometheus_client's parser reports a counter's samples as ``x_total`` even where the text
+    # says ``x`` (postgres_exporter's counters): key them by the name the text really uses.
+    written = {line.split("{", 1)[0].split(" ", 1)[0] for line in text.splitlines()
+               if line and not line.startswith("#")}
     out: dict[str, Family] = {}
     for fam in text_string_to_metric_families(text):
         by_name: dict[str, list[tuple[str, tuple[tuple[str, str], ...], float]]] = {}
         for s in fam.samples:
+            name = s.name if s.name in written else s.name.removesuffix("_total")
             lab = tuple(sorted((k, v) for k, v in s.labels.items() if k not in drop_labels))
-            by_name.setdefault(s.name, []).append((s.name, lab, float(s.value)))
+            by_name.setdefault(name, []).append((name, lab, float(s.value)))
         for name, samples in by_name.items():
             labels = frozenset(k for _n, lab, _v in samples for k, _ in lab) - {"le", "quantile"}
             out[name] = Family(name, fam.type, labels, tuple(samples))
