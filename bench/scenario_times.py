@@ -77,7 +77,8 @@ def measure(port: int, name: str, rule: str, timeout: float) -> dict[str, Any]:
     switch(port, name, True)
     fired = wait_message(port, rule, ("firing", "escalated"), after, timeout)
     t_fired = time.monotonic()
-    also = sorted({r for m in sink(port, after) for r in m["rules"]} - {rule})
+    # Every other message of the incident, with its kind: a page and a resolve are not the same news.
+    also = sorted({f"{r} ({'/'.join(m['kinds'])})" for m in sink(port, after) for r in m["rules"] if r != rule})
     switch(port, name, False)
     t_off = time.monotonic()
     resolved = wait_message(port, rule, ("resolved",), fired["id"] if fired else after, timeout) if fired else None
